@@ -8,8 +8,10 @@
 #   KERNEL_BASE=<rev>  the base revision in KERNEL_DIR (default HEAD)
 #   PATCHES_DIR=/path  the series to apply (default <repo>/patches)
 #   WORK_DIR=/path     trees, build dirs, logs, ccache (default <repo>/.work)
+#   BASE_TARBALL=/path another kernel tarball for the base (for tests)
 
 # Exit codes; README.md lists them.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 readonly E_FAIL=1 E_USAGE=2 E_DEPS=3 E_TREE=4 E_APPLY=5 E_BUILD=6 E_LOG=7
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -84,7 +86,11 @@ base_params() {
 		die $E_USAGE "unknown BASE '$BASE'; use BASE=6.12 (or 6.1)"
 		;;
 	esac
-	BASE_TARBALL=/usr/src/$BASE_PKG.tar.xz
+	if [[ -n ${BASE_TARBALL:-} ]]; then
+		BASE_EXPECT_COMMIT= # another tarball, another commit
+	else
+		BASE_TARBALL=/usr/src/$BASE_PKG.tar.xz
+	fi
 	BASE_DATE=2025-01-01T00:00:00Z
 }
 
@@ -146,18 +152,22 @@ deps_base_source() {
 }
 
 # The packages every command needs to apply, build and run the series.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 DEPS_RUN=(git make gcc libc6-dev flex bison bc libelf-dev libssl-dev
 	ccache python3 rsync xz-utils)
 # ...and what scripts/check needs on top.
+# shellcheck disable=SC2034
 DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl)
 
 # ---------------------------------------------------------------- trees
 
 # work_lock: take the work dir's lock so two commands never share a tree.
 work_lock() {
+	[[ ${MDEV_PIPELINE_LOCKED:-} != "$WORK" ]] || return 0
 	mkdir -p "$WORK"
 	exec 9>"$WORK/.lock"
 	flock -n 9 || die $E_TREE "another command is using $WORK; wait for it to finish"
+	export MDEV_PIPELINE_LOCKED=$WORK
 }
 
 # git_t ARGS...: git in the work tree.
@@ -253,8 +263,9 @@ tree_locate() {
 		SERIES_BRANCH=series
 		BASE_COMMIT=$(git_t rev-parse -q --verify refs/heads/base 2>/dev/null || true)
 	fi
-	[[ -n $BASE_COMMIT ]] && git_t rev-parse -q --verify "refs/heads/$SERIES_BRANCH" >/dev/null ||
+	if [[ -z $BASE_COMMIT ]] || ! git_t rev-parse -q --verify "refs/heads/$SERIES_BRANCH" >/dev/null; then
 		die $E_TREE "no applied series in $TREE; run scripts/run first"
+	fi
 }
 
 # tree_reset: drop any leftover state of an earlier run (an interrupted
@@ -346,6 +357,26 @@ failing_hunks() {
 		echo "conflicting hunks (3-way merge) in $(basename "$patch"):"
 		git_t diff | head -80 | sed 's/^/  > /'
 	fi
+}
+
+# cover_fill FILE: put the subject (line 1) and blurb (the rest) of
+# cover-letter.txt into format-patch's cover letter FILE; git's shortlog,
+# diffstat and base-commit trailer stay.
+cover_fill() {
+	local cover=$REPO/cover-letter.txt
+	[[ -s $cover ]] || die $E_USAGE "$cover is missing or empty; its first line is the cover letter's subject"
+	awk -v cover="$cover" '
+		BEGIN {
+			getline subject <cover
+			while ((getline line <cover) > 0) blurb = blurb line "\n"
+			sub(/^\n+/, "", blurb); sub(/\n+$/, "\n", blurb)
+		}
+		/^Subject: / && (i = index($0, "*** SUBJECT HERE ***")) {
+			$0 = substr($0, 1, i - 1) subject
+		}
+		$0 == "*** BLURB HERE ***" { printf "%s", blurb; next }
+		{ print }' "$1" >"$1.tmp"
+	mv "$1.tmp" "$1"
 }
 
 # ---------------------------------------------------------------- kunit
