@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Tests of the scripts themselves, on a tiny fake kernel tree with a fake
+# kunit.py: no kernel build, a few seconds.  Prints "ok"/"not ok" per test
+# and exits non-zero if one failed.
+# "cond && ok ... || not_ok ...": ok always succeeds, so this is if/else.
+# shellcheck disable=SC2015
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=tester@localhost
+export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=tester@localhost
+unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOCKED
+
+FAILS=0
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	FAILS=$((FAILS + 1))
+}
+
+# expect NAME CODE PATTERN CMD...: CMD exits with CODE and its stderr
+# matches the extended regex PATTERN.
+expect() {
+	local name=$1 code=$2 pattern=$3 rc=0
+	shift 3
+	"$@" >"$T/out" 2>"$T/err" </dev/null || rc=$?
+	if [[ $rc -eq $code ]] && grep -qE -- "$pattern" "$T/err"; then
+		ok "$name"
+	else
+		not_ok "$name (exit $rc, want $code; stderr:)"
+		sed 's/^/#   /' "$T/err"
+	fi
+}
+
+# ---- a fake kernel: just what the scripts look at
+make_fake_kernel() {
+	local d=$1
+	mkdir -p "$d/drivers/vfio/mdev" "$d/tools/testing/kunit"
+	printf 'kernelversion:\n\t@echo 6.12.0-fake\n' >"$d/Makefile"
+	printf '/*\n' >"$d/.gitignore"
+	for i in 1 2 3 4 5 6 7 8; do echo "line $i"; done >"$d/drivers/vfio/mdev/mdev_core.c"
+	cat >"$d/tools/testing/kunit/kunit.py" <<'EOF'
+#!/usr/bin/env python3
+# Fake kunit.py: "build" makes the build dir, "exec" writes a kernel log
+# and the results of one case, failing when FAKE_FAIL is set.
+import json, os, sys
+cmd, opts = sys.argv[1], {}
+for a in sys.argv[2:]:
+    k, _, v = a.partition("=")
+    opts[k] = v
+bd = opts["--build_dir"]
+if cmd == "build":
+    os.makedirs(bd, exist_ok=True)
+    sys.exit(0)
+status = "FAIL" if os.environ.get("FAKE_FAIL") else "PASS"
+with open(os.path.join(bd, "test.log"), "w") as f:
+    f.write(os.environ.get("FAKE_LOG", "fake kernel log\n"))
+case = {"name": "mdev_test_a", "status": status}
+res = {"name": "KUnit Test Group", "test_cases": [],
+       "sub_groups": [{"name": "mdev", "sub_groups": [], "test_cases": [case]}]}
+with open(opts["--json"], "w") as f:
+    json.dump(res, f)
+print("Testing complete. Ran 1 tests: " + status)
+sys.exit(0 if status == "PASS" else 1)
+EOF
+}
+
+make_fake_kernel "$T/src/linux-source-6.12"
+tar -C "$T/src" -cJf "$T/fake.tar.xz" linux-source-6.12
+
+# A good patch and one whose context is not in the tree.
+git init -q -b base "$T/pt"
+cp -r "$T/src/linux-source-6.12/." "$T/pt/"
+git -C "$T/pt" add -f -A
+git -C "$T/pt" commit -q -m base
+git -C "$T/pt" checkout -q -b work
+sed -i 's/line 2/line 2 changed/' "$T/pt/drivers/vfio/mdev/mdev_core.c"
+git -C "$T/pt" commit -q -a -s -m "vfio/mdev: change line 2"
+sed -i 's/line 7/line 7 changed/' "$T/pt/drivers/vfio/mdev/mdev_core.c"
+git -C "$T/pt" commit -q -a -s -m "vfio/mdev: change line 7"
+mkdir "$T/good" "$T/bad"
+git -C "$T/pt" format-patch -q --thread --cover-letter -o "$T/good" base..HEAD
+cp "$T/good"/* "$T/bad"/
+sed -i 's/^ line 6$/ line six/' "$T/bad"/0002-*.patch
+
+# run_fake ENV...: scripts/run on the fake tarball in a fresh work dir.
+run_fake() {
+	env WORK_DIR="$T/work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@"
+}
+
+# ---- arguments
+for s in run check export send; do
+	expect "$s: a bad argument prints the usage, exit 2" 2 '^usage: scripts/'"$s" \
+		"$REPO/scripts/$s" --no-such-option
+done
+expect "run: --help exits 0" 0 '^usage:' "$REPO/scripts/run" --help
+expect "run: an unknown BASE, exit 2" 2 "unknown BASE '9.9'" \
+	env BASE=9.9 PATCHES_DIR="$T/good" "$REPO/scripts/run" --no-deps
+expect "run: no patches, exit 2" 2 'no patches in' \
+	env PATCHES_DIR="$T/empty" "$REPO/scripts/run" --no-deps
+
+# ---- base
+expect "run: a missing tarball says what to install, exit 3" 3 'not found; install linux-source-6.12' \
+	run_fake BASE_TARBALL="$T/none.tar.xz" "$REPO/scripts/run" --no-deps
+[[ ! -e $T/work/linux ]] && ok "run: a missing tarball leaves no tree" || not_ok "run: a missing tarball leaves no tree"
+
+# ---- KERNEL_DIR
+mkdir -p "$T/notkernel/drivers/vfio/mdev"
+touch "$T/notkernel/Makefile"
+expect "run: KERNEL_DIR that is no kernel tree, exit 4" 4 'is not a kernel tree \(no tools/testing/kunit/kunit.py\)' \
+	run_fake KERNEL_DIR="$T/notkernel" "$REPO/scripts/run" --no-deps
+git clone -q "$T/pt" "$T/user"
+git -C "$T/user" checkout -q -b mine origin/base
+echo dirty >>"$T/user/Makefile"
+state() { git -C "$T/user" status --porcelain; git -C "$T/user" for-each-ref; git -C "$T/user" worktree list --porcelain; }
+before=$(state)
+expect "run: a dirty KERNEL_DIR, exit 4" 4 'has uncommitted changes; commit or stash them first' \
+	run_fake KERNEL_DIR="$T/user" "$REPO/scripts/run" --no-deps
+[[ $(state) == "$before" ]] && ok "run: a dirty KERNEL_DIR is left untouched" || not_ok "run: a dirty KERNEL_DIR is left untouched"
+git -C "$T/user" checkout -q Makefile
+expect "run: a clean KERNEL_DIR works through a worktree" 0 'all tests passed' \
+	run_fake KERNEL_DIR="$T/user" KERNEL_BASE=origin/base "$REPO/scripts/run" --no-deps
+[[ -z $(git -C "$T/user" status --porcelain) && $(git -C "$T/user" rev-parse --abbrev-ref HEAD) == mine ]] &&
+	ok "run: KERNEL_DIR's checkout and branch are unchanged" || not_ok "run: KERNEL_DIR's checkout and branch are unchanged"
+
+# ---- apply, build, run
+expect "run: the fake series passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+base1=$(git -C "$T/work/linux" rev-parse base)
+expect "run: a failing case, exit 1" 1 'FAILED \(normal config\)' run_fake FAKE_FAIL=1 "$REPO/scripts/run" --no-deps
+expect "run: a warning in the kernel log, exit 7" 7 'WARNING: CPU: 0 PID: 1 at lib/foo.c:1' \
+	run_fake FAKE_LOG=$'boot\nWARNING: CPU: 0 PID: 1 at lib/foo.c:1 foo+0x1/0x2\n' "$REPO/scripts/run" --no-deps
+expect "run: known noise in the kernel log passes" 0 'all tests passed' \
+	run_fake FAKE_LOG=$'Using a channel type which is configured out of UML\nsetup_one_line failed for device 3 : failed to parse channel pair\n' \
+	"$REPO/scripts/run" --no-deps
+expect "run: a patch that does not apply is named, with its hunk, exit 5" 5 \
+	'0002-vfio-mdev-change-line-7.patch does not apply' run_fake PATCHES_DIR="$T/bad" "$REPO/scripts/run" --no-deps
+grep -qE '^  > @@ -4,5 \+4,5 @@' "$T/err" && grep -q 'failing hunk in 0002' "$T/err" &&
+	ok "run: the failing hunk is shown" || not_ok "run: the failing hunk is shown"
+[[ ! -e $T/work/linux/.git/rebase-apply ]] && ok "run: no rebase-apply left" || not_ok "run: no rebase-apply left"
+
+# ---- export
+mkdir "$T/exp1" "$T/exp2"
+run_fake "$REPO/scripts/run" --no-deps 2>/dev/null
+expect "export: writes the series" 0 'wrote 3 files' run_fake "$REPO/scripts/export" -o "$T/exp1"
+grep -q "base-commit: $base1" "$T/exp1/0000-cover-letter.patch" && ! grep -q 'SUBJECT HERE' "$T/exp1/0000-cover-letter.patch" &&
+	ok "export: cover letter filled, base-commit trailer" || not_ok "export: cover letter filled, base-commit trailer"
+sleep 1 # another second in the Message-Ids, were they not pinned
+run_fake PATCHES_DIR="$T/exp1" "$REPO/scripts/run" --no-deps 2>/dev/null
+run_fake "$REPO/scripts/export" -o "$T/exp2" 2>/dev/null
+diff -r "$T/exp1" "$T/exp2" >/dev/null && ok "export: round trip is byte for byte" || not_ok "export: round trip is byte for byte"
+
+# ---- interruptions
+# Killed during extraction: a half tree in a temp dir, never at the tree's path.
+rm -rf "$T/work"
+mkdir -p "$T/slow"
+printf '#!/bin/sh\n/bin/tar "$@"; sleep 30\n' >"$T/slow/tar"
+chmod +x "$T/slow/tar"
+setsid env PATH="$T/slow:$PATH" WORK_DIR="$T/work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+	"$REPO/scripts/run" --no-deps 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do compgen -G "$T/work/tmp.linux.*/Makefile" >/dev/null && break; sleep 0.1; done
+kill -KILL -- -"$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+[[ ! -e $T/work/linux ]] && ok "interrupted extraction leaves no tree" || not_ok "interrupted extraction leaves no tree"
+expect "a run after an interrupted extraction succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+[[ $(git -C "$T/work/linux" rev-parse base) == "$base1" ]] && ok "the base commit is the same" || not_ok "the base commit is the same"
+! compgen -G "$T/work/tmp.linux.*" >/dev/null && ok "no temp tree left" || not_ok "no temp tree left"
+
+# Killed during git am: a hook holds git am in the middle of the series.
+printf '#!/bin/sh\nsleep 30\n' >"$T/work/linux/.git/hooks/applypatch-msg"
+chmod +x "$T/work/linux/.git/hooks/applypatch-msg"
+setsid env WORK_DIR="$T/work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+	"$REPO/scripts/run" --no-deps 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do [[ -d $T/work/linux/.git/rebase-apply ]] && break; sleep 0.1; done
+kill -KILL -- -"$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+rm "$T/work/linux/.git/hooks/applypatch-msg"
+[[ -d $T/work/linux/.git/rebase-apply ]] && ok "killed in git am (rebase-apply left)" || not_ok "killed in git am (rebase-apply left)"
+expect "a run after an interrupted git am succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+[[ $(git -C "$T/work/linux" rev-list --count base..series) -eq 2 ]] && ok "the series is applied once" || not_ok "the series is applied once"
+
+# ---- the log scanner
+# scan LINE...: log_scan on a log of these lines.
+scan() {
+	printf '%s\n' "$@" >"$T/scan.log"
+	mkdir -p "$T/work/build/x"
+	(
+		PROG="test"
+		# shellcheck source=scripts/lib.sh
+		source "$REPO/scripts/lib.sh"
+		TREE=$T/work/linux
+		log_scan "$T/scan.log" "$T/work/build/x"
+	) >/dev/null 2>&1
+}
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 um_pci_init+0xc7/0xd4' \
+	'Call Trace:' ' [<6002b090>] ? um_set_signals+0x0/0x50' '---[ end trace 0000000000000000 ]---' 'ok' &&
+	ok "log_scan: a listed WARNING covers its splat" || not_ok "log_scan: a listed WARNING covers its splat"
+scan 'BUG: KASAN: slab-use-after-free in mdev_device_remove+0x1/0x2' &&
+	not_ok "log_scan: a KASAN report fails" || ok "log_scan: a KASAN report fails"
+scan 'Disabling lock debugging due to kernel taint' &&
+	not_ok "log_scan: lockdep switched off fails" || ok "log_scan: lockdep switched off fails"
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 um_pci_init+0xc7/0xd4' \
+	'---[ end trace 0000000000000000 ]---' 'Call Trace:' &&
+	not_ok "log_scan: a trace after the listed splat fails" || ok "log_scan: a trace after the listed splat fails"
+
+echo "$FAILS failed"
+[[ $FAILS -eq 0 ]]
