@@ -383,9 +383,8 @@ cover_fill() {
 
 # build_dir CONFIG: the kept build dir of a config (normal, debug, bisect).
 build_dir() {
-	local t
-	t=$(basename "$TREE")
-	[[ $t == linux ]] && t=$BASE
+	local t=$BASE
+	[[ -z ${KERNEL_DIR:-} ]] || t=$(basename "$TREE")
 	printf '%s/build/%s-%s' "$WORK" "$t" "$1"
 }
 
