@@ -409,7 +409,13 @@ ccache_report() {
 kunitconfigs() {
 	echo "--kunitconfig=drivers/vfio/mdev"
 	echo "--kunitconfig=$REPO/Kconfig.fragment"
-	[[ $1 != debug ]] || echo "--kunitconfig=$REPO/kunit/debug.kunitconfig"
+	case $1 in
+	debug) echo "--kunitconfig=$REPO/kunit/debug.kunitconfig" ;;
+	kobject-release)
+		echo "--kunitconfig=$REPO/kunit/debug.kunitconfig"
+		echo "--kunitconfig=$REPO/kunit/kobject-release.kunitconfig"
+		;;
+	esac
 }
 
 # kunit_build DIR KUNITCONFIG_OPTION...: configure and build in DIR.
