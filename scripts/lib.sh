@@ -78,8 +78,8 @@ base_params() {
 		;;
 	6.1)
 		BASE_PKG=linux-source-6.1
-		BASE_PKG_VERSION=
-		BASE_EXPECT_COMMIT=
+		BASE_PKG_VERSION=6.1.192-2
+		BASE_EXPECT_COMMIT=bc5cea179ec238d76a87a944095a9df788428121
 		TREE=$WORK/linux-6.1
 		;;
 	*)
@@ -158,6 +158,9 @@ DEPS_RUN=(git make gcc libc6-dev flex bison bc libelf-dev libssl-dev
 # ...and what scripts/check needs on top.
 # shellcheck disable=SC2034
 DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl)
+# ...and what the smp config needs (QEMU x86_64; qboot from qemu-system-data).
+# shellcheck disable=SC2034
+DEPS_SMP=(qemu-system-x86 qemu-system-data)
 
 # ---------------------------------------------------------------- trees
 
@@ -381,11 +384,17 @@ cover_fill() {
 
 # ---------------------------------------------------------------- kunit
 
-# build_dir CONFIG: the kept build dir of a config (normal, debug, bisect).
+# build_dir CONFIG: the kept build dir of a config (normal, debug, smp,
+# bisect, kobject-release).  Configs that differ in an option or two share
+# a dir: kbuild rebuilds only what depends on the options that changed.
 build_dir() {
-	local t=$BASE
+	local t=$BASE c=$1
 	[[ -z ${KERNEL_DIR:-} ]] || t=$(basename "$TREE")
-	printf '%s/build/%s-%s' "$WORK" "$t" "$1"
+	case $c in
+	bisect) c=normal ;;
+	kobject-release) c=debug ;;
+	esac
+	printf '%s/build/%s-%s' "$WORK" "$t" "$c"
 }
 
 # ccache_setup: compile through ccache, cache under the work dir.
@@ -411,6 +420,10 @@ kunitconfigs() {
 	echo "--kunitconfig=$REPO/Kconfig.fragment"
 	case $1 in
 	debug) echo "--kunitconfig=$REPO/kunit/debug.kunitconfig" ;;
+	smp)
+		echo "--kunitconfig=$REPO/kunit/debug.kunitconfig"
+		echo "--kunitconfig=$REPO/kunit/smp.kunitconfig"
+		;;
 	kobject-release)
 		echo "--kunitconfig=$REPO/kunit/debug.kunitconfig"
 		echo "--kunitconfig=$REPO/kunit/kobject-release.kunitconfig"
@@ -418,22 +431,51 @@ kunitconfigs() {
 	esac
 }
 
-# kunit_build DIR KUNITCONFIG_OPTION...: configure and build in DIR.
+# kunit_arch CONFIG: the architecture of a config: "um" (UML, one CPU), or
+# "x86_64" for smp (QEMU with QEMU_SMP CPUs, 2 by default).
+kunit_arch() {
+	case $1 in
+	smp) echo x86_64 ;;
+	*) echo um ;;
+	esac
+}
+
+# qemu_accel: the QEMU accelerator: QEMU_ACCEL, tcg by default (software
+# emulation, one host thread per CPU).  KVM is opt-in: where it is nested,
+# as on some CI machines, the kernel may not even print its banner.
+qemu_accel() {
+	echo "${QEMU_ACCEL:-tcg}"
+}
+
+# kunit_arch_opts CONFIG: print the kunit.py options of the config's arch.
+kunit_arch_opts() {
+	local arch
+	arch=$(kunit_arch "$1")
+	echo "--arch=$arch"
+	[[ $arch == um ]] || echo "--qemu_args=-smp ${QEMU_SMP:-2} -accel $(qemu_accel)"
+}
+
+# kunit_build DIR KUNITCONFIG_OPTION...: configure and build in DIR, for
+# the arch of KUNIT_CONFIG (a config name; UML when unset).
 kunit_build() {
-	local dir=$1
+	local dir=$1 arch=()
 	shift
 	mkdir -p "$dir"
-	(cd "$TREE" && python3 tools/testing/kunit/kunit.py build --arch=um \
+	mapfile -t arch < <(kunit_arch_opts "${KUNIT_CONFIG:-normal}")
+	(cd "$TREE" && python3 tools/testing/kunit/kunit.py build "${arch[@]}" \
 		--build_dir="$dir" --jobs="${JOBS:-2}" "$@") >&2
 }
 
 # kunit_exec DIR JSON [KERNEL_ARG...]: boot the kernel in DIR, print
 # kunit.py's summary, write the parsed results to JSON; the kernel's own
-# log stays in DIR/test.log.  Fails if a test failed or crashed.
+# log stays in DIR/test.log.  Fails if a test failed or crashed.  Runs only
+# the cases that match KUNIT_FILTER (kunit.py --filter) when it is set.
 kunit_exec() {
 	local dir=$1 json=$2 a args=()
 	shift 2
 	for a in "$@"; do args+=("--kernel_args=$a"); done
+	mapfile -t -O "${#args[@]}" args < <(kunit_arch_opts "${KUNIT_CONFIG:-normal}")
+	[[ -z ${KUNIT_FILTER:-} ]] || args+=("--filter=$KUNIT_FILTER")
 	(cd "$TREE" && python3 tools/testing/kunit/kunit.py exec \
 		--build_dir="$dir" --json="$json" --timeout="${KUNIT_TIMEOUT:-600}" "${args[@]}") >&2
 }
