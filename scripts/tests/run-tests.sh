@@ -182,6 +182,47 @@ rm "$T/work/linux/.git/hooks/applypatch-msg"
 expect "a run after an interrupted git am succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
 [[ $(git -C "$T/work/linux" rev-list --count base..series) -eq 2 ]] && ok "the series is applied once" || not_ok "the series is applied once"
 
+# ---- the benchmark: its arguments and its report (no kernel)
+expect "bench: an unknown arch, exit 2" 2 "unknown arch 'arm'" "$REPO/scripts/bench" --arch arm
+expect "bench: --boots 0, exit 2" 2 '--boots needs a positive number' "$REPO/scripts/bench" --boots 0
+# bench_log FILE DEVS_NS UNREG_NS [STORM]: a kernel log of one boot: a
+# round of 1000 devices in DEVS_NS, unregistrations with 0 and 100
+# children in UNREG_NS and 100 * UNREG_NS, a storm line on 2 CPUs, on 1
+# with STORM=1cpu, none with STORM=no.
+bench_log() {
+	{
+		echo "    # bench_throughput: BENCH throughput round=0 count=1000 errors=0 total_ns=$2 create_ns=1 remove_ns=1"
+		echo "    # bench_unregister: BENCH unregister children=0 rep=0 ns=$3"
+		echo "    # bench_unregister: BENCH unregister children=100 rep=0 ns=$(($3 * 100))"
+		[[ ${4:-} == no ]] ||
+			echo "    # bench_storm: BENCH storm cpus=$([[ ${4:-} == 1cpu ]] && echo 1 || echo 2) storm_cpu=1 unreg_cpu=0 children=100 ns=2000000 ops_before=200 ops_during=7 ops_total=300 ok_total=300"
+	} >"$1"
+}
+bench_report() {
+	python3 "$REPO/bench/report.py" --runs "$T/runs.txt" --json "$T/bench.json" --count 1000 --boots 1 --rounds 1
+}
+bench_log "$T/b1.log" 1000000000 10000
+bench_log "$T/p1.log" 1052631579 12000
+printf 'x86_64 base 1 %s\nx86_64 patched 1 %s\nx86_64 accel tcg\n' "$T/b1.log" "$T/p1.log" >"$T/runs.txt"
+if bench_report >"$T/out" 2>&1 && grep -q 'x86_64 (tcg, 2 CPUs)' "$T/out" && grep -q '(target >= 0.95, not asserted): x86_64 0.950 (0.950-0.950)' "$T/out" &&
+	grep -qE '^\|   unregister, 100 children, us \(median\) +\| +1,000\.0 \| +1,200\.0 \| +1\.200 \| +1\.200-1\.200 \|$' "$T/out" &&
+	python3 -c 'import json, sys
+a = json.load(open(sys.argv[1]))["arches"]["x86_64"]
+assert round(a["ratio"]["throughput"], 3) == 0.95, a["ratio"]
+assert a["ratio"]["unregister"]["0"] == 1.2 and a["patched"]["storm"]["ops_during"] == [7], a
+assert a["boot_order"] == ["base1", "patched1"] and a["accel"] == "tcg", a' "$T/bench.json"; then
+	ok "bench: the report computes the ratios, the table and the JSON"
+else
+	not_ok "bench: the report computes the ratios, the table and the JSON"
+	sed 's/^/#   /' "$T/out"
+fi
+bench_log "$T/p1.log" 1052631579 12000 no
+expect "bench: a boot without a storm result fails the report" 1 \
+	'x86_64 patched: 0 of 1 boots report a completed unregistration under the storm' bench_report
+bench_log "$T/p1.log" 1052631579 12000 1cpu
+expect "bench: an x86_64 boot on one CPU fails the report" 1 \
+	'x86_64 patched: the kernel ran on 1 CPU, the storm needs a CPU of its own' bench_report
+
 # ---- the log scanner
 # scan LINE...: log_scan on a log of these lines.
 scan() {
