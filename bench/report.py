@@ -47,19 +47,35 @@ def devices_per_s(boot):
 def interval(base, patched, key, n=2000):
     """95% interval of median(patched)/median(base), by resampling whole
     boots (a boot's rounds vary less than boots do); key(boot) -> samples.
+    base[i] and patched[i] were booted one after the other (round i), so
+    rounds are resampled as pairs, which cancels a drift of the machine;
+    an unequal number of boots falls back to resampling each alone.
     Seeded: the same logs give the same interval."""
     rng = random.Random(1)
-    b = [key(x) for x in base if key(x)]
-    p = [key(x) for x in patched if key(x)]
-    if not b or not p:
+    b = [key(x) for x in base]
+    p = [key(x) for x in patched]
+    paired = len(b) == len(p)
+    if paired:
+        pairs = [(x, y) for x, y in zip(b, p) if x and y]
+    b, p = [x for x in b if x], [y for y in p if y]
+    if not b or not p or (paired and not pairs):
         return None
     rs = []
     for _ in range(n):
-        mb = median([v for g in rng.choices(b, k=len(b)) for v in g])
-        mp = median([v for g in rng.choices(p, k=len(p)) for v in g])
-        rs.append(mp / mb)
+        if paired:
+            pick = rng.choices(pairs, k=len(pairs))
+            gb, gp = [x for x, _ in pick], [y for _, y in pick]
+        else:
+            gb, gp = rng.choices(b, k=len(b)), rng.choices(p, k=len(p))
+        mb = median([v for g in gb for v in g])
+        mp = median([v for g in gp for v in g])
+        if mb:
+            rs.append(mp / mb)
+    if len(rs) < n // 2:
+        return None
     rs.sort()
-    return [rs[int(0.025 * n)], rs[int(0.975 * n) - 1]]
+    k = len(rs)
+    return [rs[int(0.025 * k)], rs[int(0.975 * k) - 1]]
 
 
 def summarise(boots):
@@ -79,7 +95,8 @@ def summarise(boots):
             "rounds": len(thr),
             "devices_per_s": devs,
             "median_devices_per_s": median(devs),
-            "boot_medians": [median(devices_per_s(b)) for b in boots],
+            "boot_medians": [m for m in (median(devices_per_s(b)) for b in boots)
+                             if m is not None],
             "median_create_us": median(create_us),
             "median_remove_us": median(remove_us),
             "errors": sum(t["errors"] for t in thr),
@@ -89,14 +106,15 @@ def summarise(boots):
             for n, v in sorted(unreg.items())
         },
         "storm": {
-            "runs": len(storm),
             "completed": len(storm),
             "unregister_ms": [s["ns"] / 1e6 for s in storm],
             "median_unregister_ms": median([s["ns"] / 1e6 for s in storm]),
             "max_unregister_ms": max([s["ns"] / 1e6 for s in storm], default=None),
             "ops_during": [s["ops_during"] for s in storm],
+            "ok_during": [s.get("ok_during") for s in storm if "ok_during" in s],
+            "overlapped": sum(1 for s in storm if s["ops_during"] > 0),
             "ops_total": [s["ops_total"] for s in storm],
-            "children_at_start": storm[0]["children"] if storm else None,
+            "children": [s["children"] for s in storm],
             "cpus": storm[0]["cpus"] if storm else None,
             "storm_cpu": storm[0]["storm_cpu"] if storm else None,
             "unreg_cpu": storm[0]["unreg_cpu"] if storm else None,
@@ -134,7 +152,8 @@ def table(results):
     rows = []
     for arch, a in results["arches"].items():
         b, p, iv = a["base"], a["patched"], a["interval"]
-        label = arch if arch == "um" else f"{arch} ({a['accel']}, {b['storm']['cpus']} CPUs)"
+        cpus = b["storm"]["cpus"] if b["storm"]["cpus"] is not None else "?"
+        label = arch if arch == "um" else f"{arch} ({a['accel']}, {cpus} CPUs)"
         if a["accel"] == "tcg-icount":
             label = label[:-1] + ": 1 ns = 1 instruction)"
         rows.append((label, "", "", "", ""))
@@ -154,17 +173,28 @@ def table(results):
             rows.append((f"  unregister, {n} {kids}, us (median)", fmt(bu, 1), fmt(pu, 1),
                          fmt(ratio(pu, bu), 3), span(iv["unregister"].get(n))))
         bs, ps = b["storm"], p["storm"]
+        # Under -icount one clock counts the instructions of both CPUs: the
+        # storm's count in with the unregistration's, so no ratio.
+        shared = a["accel"] == "tcg-icount"
+        rows.append(("  storm: children when unregistration began (median)",
+                     fmt(median(bs["children"])), fmt(median(ps["children"])), "", ""))
         rows.append(("  unregister during storm, ms (median)",
                      fmt(bs["median_unregister_ms"], 1), fmt(ps["median_unregister_ms"], 1),
+                     "" if shared else
                      fmt(ratio(ps["median_unregister_ms"], bs["median_unregister_ms"]), 3),
-                     span(iv["storm"])))
+                     "" if shared else span(iv["storm"])))
         rows.append(("  unregister during storm, ms (max)",
                      fmt(bs["max_unregister_ms"], 1), fmt(ps["max_unregister_ms"], 1), "", ""))
-        rows.append(("  storm ops during unregistration (median)",
+        rows.append(("  storm writes during unregistration (median)",
                      fmt(median(bs["ops_during"])), fmt(median(ps["ops_during"])), "", ""))
-        rows.append(("  storm ops in all (median)",
+        rows.append(("  of which succeeded (median)",
+                     fmt(median(bs["ok_during"])), fmt(median(ps["ok_during"])), "", ""))
+        rows.append(("  storm writes in all (median)",
                      fmt(median(bs["ops_total"])), fmt(median(ps["ops_total"])), "", ""))
-        rows.append(("  storm runs completed",
+        rows.append(("  boots whose storm wrote during unregistration",
+                     f"{bs['overlapped']}/{b['boots']}", f"{ps['overlapped']}/{p['boots']}",
+                     "", ""))
+        rows.append(("  boots whose unregistration finished",
                      f"{bs['completed']}/{b['boots']}", f"{ps['completed']}/{p['boots']}", "", ""))
     head = ("measurement", "base", "patched", "patched/base", "95% interval")
     w = [max(len(r[i]) for r in rows + [head]) for i in range(5)]
@@ -197,9 +227,10 @@ def plot(results, path):
         ax.set_yscale("log")
         ax.set_xticks([0, 1, 10, 100, 1000])
         ax.set_xticklabels(["0", "1", "10", "100", "1000"])
-        title = arch if arch == "um" else f"{arch}, QEMU {a['accel']}, 2 CPUs"
+        cpus = a["base"]["storm"]["cpus"]
+        title = arch if arch == "um" else f"{arch}, QEMU {a['accel']}, {cpus} CPUs"
         if a["accel"] == "tcg-icount":
-            title = f"x86_64, QEMU TCG, 2 CPUs,\ntime in instructions (-icount shift=0)"
+            title = f"{arch}: QEMU TCG, {cpus} CPUs,\ntime in instructions (-icount shift=0)"
         ax.set_title(f"mdev_unregister_parent(): {title}")
         ax.set_xlabel("children (mdevs) at unregistration")
         ax.set_ylabel("time (us); 1 us = 1000 instructions" if a["accel"] == "tcg-icount"
@@ -246,9 +277,13 @@ def main():
         a = {t: summarise(trees[t]) for t in TREES}
         a["accel"] = accel.get(arch, "none" if arch == "um" else "?")
         a["boot_order"] = order[arch]
+        bt, pt = a["base"]["throughput"], a["patched"]["throughput"]
         a["ratio"] = {
-            "throughput": ratio(a["patched"]["throughput"]["median_devices_per_s"],
-                                a["base"]["throughput"]["median_devices_per_s"]),
+            "throughput": ratio(pt["median_devices_per_s"], bt["median_devices_per_s"]),
+            "create": ratio(pt["median_create_us"], bt["median_create_us"]),
+            "remove": ratio(pt["median_remove_us"], bt["median_remove_us"]),
+            "storm": ratio(a["patched"]["storm"]["median_unregister_ms"],
+                           a["base"]["storm"]["median_unregister_ms"]),
             "unregister": {n: ratio(a["patched"]["unregister_us"].get(n, {}).get("median"),
                                     a["base"]["unregister_us"][n]["median"])
                            for n in a["base"]["unregister_us"]},

@@ -22,7 +22,6 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
-#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -56,27 +55,40 @@ static unsigned int storm_children = 100;
 module_param(storm_children, uint, 0444);
 MODULE_PARM_DESC(storm_children, "devices present when the storm starts");
 
-static unsigned int storm_min_ops = 200;
+static unsigned int storm_min_ops = 30;
 module_param(storm_min_ops, uint, 0444);
 MODULE_PARM_DESC(storm_min_ops, "storm operations before unregistration starts");
 
+/* Three of these must fit in KUnit's timeout of a case (300 s) */
 static unsigned int timeout_s = 60;
 module_param(timeout_s, uint, 0444);
-MODULE_PARM_DESC(timeout_s, "bound for unregistration during the storm");
+MODULE_PARM_DESC(timeout_s, "bound for unregistration during the storm (at most 90)");
 
 static const unsigned int bench_children[] = { 0, 1, 100, 1000 };
 
+/**
+ * struct bench_vendor - a parent of the fake vendor driver
+ * @dev: the parent device, a KUnit device
+ * @registered: mdev_unregister_parent() is still to be called
+ * @type_path: the type's directory below the sysfs mount
+ * @parent: the parent
+ * @type: its one type
+ * @types: the array of types of @parent: @type
+ */
 struct bench_vendor {
 	struct device *dev;
+	bool registered;
 	char type_path[BENCH_PATH_LEN];
 	struct mdev_parent parent;
 	struct mdev_type type;
-	struct mdev_type *types[1];
+	struct mdev_type *types;
 };
 
 static struct vfsmount *bench_mnt;
 static atomic_t bench_seq = ATOMIC_INIT(0);
 static atomic_t bench_parents = ATOMIC_INIT(0);
+/* A thread is stuck in the core: keep the mount and the driver */
+static bool bench_stuck;
 
 static int bench_probe(struct mdev_device *mdev)
 {
@@ -164,29 +176,54 @@ static unsigned int bench_nr_children(struct bench_vendor *v)
 	return n;
 }
 
-/* A registered parent on a new KUnit device; the caller frees it */
+/* KUnit action: unregisters the parent unless done, frees the vendor */
+static void bench_vendor_release(void *data)
+{
+	struct bench_vendor *v = data;
+
+	if (READ_ONCE(bench_stuck))
+		return;
+	if (v->registered)
+		mdev_unregister_parent(&v->parent);
+	kfree(v);
+}
+
+/* Times mdev_unregister_parent() of @v, in nanoseconds */
+static u64 bench_unregister_parent(struct bench_vendor *v)
+{
+	u64 t0 = ktime_get_ns();
+
+	mdev_unregister_parent(&v->parent);
+	v->registered = false;
+	return ktime_get_ns() - t0;
+}
+
+/* A registered parent on a new KUnit device, released at the end of @test */
 static struct bench_vendor *bench_register(struct kunit *test)
 {
 	struct bench_vendor *v;
+	struct device *dev;
 	char name[32];
 	char *kpath;
 	int ret;
 
-	v = kzalloc(sizeof(*v), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, v);
 	snprintf(name, sizeof(name), "mbench%d",
 		 atomic_inc_return(&bench_parents));
-	v->dev = kunit_device_register(test, name);
-	if (IS_ERR_OR_NULL(v->dev))
-		kfree(v);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, v->dev);
-	v->type.sysfs_name = "bench";
-	v->types[0] = &v->type;
-	ret = mdev_register_parent(&v->parent, v->dev, &bench_driver,
-				   v->types, 1);
-	if (ret)
-		kfree(v);
+	dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	/* After the device's action, so that it runs before the device goes */
+	ret = kunit_add_action_or_reset(test, bench_vendor_release, v);
 	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	v->dev = dev;
+	v->type.sysfs_name = "bench";
+	v->types = &v->type;
+	ret = mdev_register_parent(&v->parent, v->dev, &bench_driver,
+				   &v->types, 1);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	v->registered = true;
 
 	kpath = kobject_get_path(&v->type.kobj, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, kpath);
@@ -249,9 +286,6 @@ static void bench_throughput(struct kunit *test)
 			   r, count, errors, t2 - start, create_ns, remove_ns);
 		KUNIT_EXPECT_EQ(test, errors, 0);
 	}
-
-	mdev_unregister_parent(&v->parent);
-	kfree(v);
 }
 
 /* mdev_unregister_parent() with 0, 1, 100 and 1000 children */
@@ -259,80 +293,92 @@ static void bench_unregister(struct kunit *test)
 {
 	struct bench_vendor *v;
 	unsigned int i, r;
-	u64 t0, t1;
-	int ret;
+	u64 ns;
 
 	for (r = 0; r < reps; r++) {
 		for (i = 0; i < ARRAY_SIZE(bench_children); i++) {
 			v = bench_register(test);
-			ret = bench_populate(v, bench_children[i]);
-			if (ret) {
-				mdev_unregister_parent(&v->parent);
-				kfree(v);
-			}
-			KUNIT_ASSERT_EQ(test, ret, 0);
+			KUNIT_ASSERT_EQ(test, bench_populate(v, bench_children[i]), 0);
 			KUNIT_EXPECT_EQ(test, bench_nr_children(v),
 					bench_children[i]);
 
-			t0 = ktime_get_ns();
-			mdev_unregister_parent(&v->parent);
-			t1 = ktime_get_ns();
+			ns = bench_unregister_parent(v);
 
 			kunit_info(test, "BENCH unregister children=%u rep=%u ns=%llu\n",
-				   bench_children[i], r, t1 - t0);
+				   bench_children[i], r, ns);
 			KUNIT_EXPECT_EQ(test, bench_nr_children(v), 0);
-			kfree(v);
 		}
 	}
 }
 
-/* Unregistration while another thread creates and removes devices */
+/*
+ * Unregistration while another CPU creates and removes devices
+ *
+ * The storm thread, bound to another CPU than the unregistration when there
+ * is one, writes without pause: each time round it removes one of the
+ * devices present when it started, while any is left, then creates a new
+ * device and removes it.  After @storm_min_ops writes, the unregistration
+ * thread starts; it reads the storm's counts when it starts and when it
+ * ends.  So the storm's removals race with the removals of unregistration,
+ * and its creations with the start of unregistration.
+ */
 
 struct bench_storm {
 	struct bench_vendor *v;
+	u32 first_child;	/* the tag of the first device present */
 	bool stop;
-	atomic_t ops;		/* writes to 'create' and 'remove' */
+	atomic_t ops;		/* writes to 'create' and 'remove' done */
 	atomic_t ok;		/* of which succeeded */
+	struct completion warm;	/* @storm_min_ops writes done */
 	struct completion storm_done;
 	struct completion unreg_done;
-	unsigned int ops_before, ops_after;
+	unsigned int present;	/* devices when unregistration started */
+	unsigned int ops_before, ops_after, ok_before, ok_after;
 	u64 unreg_ns;
 };
+
+static void bench_storm_count(struct bench_storm *s, int ret)
+{
+	if (!ret)
+		atomic_inc(&s->ok);
+	if (atomic_inc_return(&s->ops) == storm_min_ops)
+		complete(&s->warm);
+}
 
 static int bench_storm_thread(void *data)
 {
 	struct bench_storm *s = data;
+	unsigned int child = 0;
+	int ret;
 	u32 tag;
 
 	while (!READ_ONCE(s->stop)) {
+		if (child < storm_children)
+			bench_storm_count(s, bench_remove_dev(s->first_child +
+							      child++));
 		tag = bench_new_tag();
-		atomic_inc(&s->ops);
-		if (!bench_create(s->v, tag)) {
-			atomic_inc(&s->ok);
-			atomic_inc(&s->ops);
-			if (!bench_remove_dev(tag))
-				atomic_inc(&s->ok);
-		}
+		ret = bench_create(s->v, tag);
+		bench_storm_count(s, ret);
+		if (!ret)
+			bench_storm_count(s, bench_remove_dev(tag));
 		cond_resched();
 	}
-	complete(&s->storm_done);
-	return 0;
+	kthread_complete_and_exit(&s->storm_done, 0);
 }
 
 static int bench_unreg_thread(void *data)
 {
 	struct bench_storm *s = data;
-	u64 t0;
 
+	s->present = bench_nr_children(s->v);
 	s->ops_before = atomic_read(&s->ops);
-	t0 = ktime_get_ns();
-	mdev_unregister_parent(&s->v->parent);
-	s->unreg_ns = ktime_get_ns() - t0;
+	s->ok_before = atomic_read(&s->ok);
+	s->unreg_ns = bench_unregister_parent(s->v);
 	s->ops_after = atomic_read(&s->ops);
+	s->ok_after = atomic_read(&s->ok);
 	/* The storm is over when unregistration is */
 	WRITE_ONCE(s->stop, true);
-	complete(&s->unreg_done);
-	return 0;
+	kthread_complete_and_exit(&s->unreg_done, 0);
 }
 
 static struct task_struct *bench_thread_on(int (*fn)(void *), void *data,
@@ -348,78 +394,86 @@ static struct task_struct *bench_thread_on(int (*fn)(void *), void *data,
 	return task;
 }
 
+/* Stops the storm thread; if it does not stop, leaves what it uses */
+static void bench_storm_stop(struct kunit *test, struct bench_storm *s)
+{
+	WRITE_ONCE(s->stop, true);
+	if (!wait_for_completion_timeout(&s->storm_done,
+					 msecs_to_jiffies(timeout_s * MSEC_PER_SEC))) {
+		WRITE_ONCE(bench_stuck, true);
+		KUNIT_FAIL(test, "the storm did not stop within %u s", timeout_s);
+	}
+}
+
+/* KUnit action: frees the storm unless a stuck thread may use it */
+static void bench_storm_release(void *data)
+{
+	if (!READ_ONCE(bench_stuck))
+		kfree(data);
+}
+
 static void bench_storm(struct kunit *test)
 {
-	unsigned long timeout = jiffies + msecs_to_jiffies(timeout_s * 1000);
+	unsigned long timeout = msecs_to_jiffies(timeout_s * MSEC_PER_SEC);
 	unsigned int unreg_cpu, storm_cpu;
 	struct task_struct *task;
 	struct bench_storm *s;
-	bool done;
 
-	int ret;
-
-	/* Freed only once both threads are done */
+	/* The three waits must fit in KUnit's timeout of a case */
+	KUNIT_ASSERT_LE(test, timeout_s, 90);
+	KUNIT_ASSERT_GT(test, storm_min_ops, 0);
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bench_storm_release, s), 0);
+	init_completion(&s->warm);
 	init_completion(&s->storm_done);
 	init_completion(&s->unreg_done);
 	s->v = bench_register(test);
-	ret = bench_populate(s->v, storm_children);
-	if (ret)
-		goto out_unregister;
+	/* Nothing else creates devices now: their tags follow each other */
+	s->first_child = atomic_read(&bench_seq) + 1;
+	KUNIT_ASSERT_EQ(test, bench_populate(s->v, storm_children), 0);
 
-	/* The storm on another CPU than unregistration, when there is one */
 	unreg_cpu = cpumask_first(cpu_online_mask);
 	storm_cpu = cpumask_next(unreg_cpu, cpu_online_mask);
 	if (storm_cpu >= nr_cpu_ids)
 		storm_cpu = unreg_cpu;
 
 	task = bench_thread_on(bench_storm_thread, s, storm_cpu, "mdev_bench_storm");
-	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
-		goto out_unregister;
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(task), "%pe", task);
+	/* From here on, stop the storm before returning */
+	if (!wait_for_completion_timeout(&s->warm, timeout)) {
+		KUNIT_FAIL(test, "the storm did not make %u writes within %u s",
+			   storm_min_ops, timeout_s);
+		bench_storm_stop(test, s);
+		return;
 	}
-	while (atomic_read(&s->ops) < storm_min_ops && time_before(jiffies, timeout))
-		msleep(5);
 
 	task = bench_thread_on(bench_unreg_thread, s, unreg_cpu, "mdev_bench_unreg");
 	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
-		WRITE_ONCE(s->stop, true);
-		wait_for_completion(&s->storm_done);
-		goto out_unregister;
+		KUNIT_FAIL(test, "no unregistration thread: %pe", task);
+		bench_storm_stop(test, s);
+		return;
 	}
-
-	done = wait_for_completion_timeout(&s->unreg_done,
-					   msecs_to_jiffies(timeout_s * 1000));
-	WRITE_ONCE(s->stop, true);
-	if (!done) {
-		/* Still in use by the stuck unregistration: leak it */
-		KUNIT_FAIL(test, "mdev_unregister_parent() did not finish within %u s under the storm (%d storm operations)",
+	if (!wait_for_completion_timeout(&s->unreg_done, timeout)) {
+		/* It still uses the vendor and the storm: leave them */
+		WRITE_ONCE(bench_stuck, true);
+		KUNIT_FAIL(test,
+			   "mdev_unregister_parent() did not finish within %u s under the storm (%d writes)",
 			   timeout_s, atomic_read(&s->ops));
+		bench_storm_stop(test, s);
 		return;
 	}
-	if (!wait_for_completion_timeout(&s->storm_done,
-					 msecs_to_jiffies(timeout_s * 1000))) {
-		KUNIT_FAIL(test, "the storm did not stop within %u s", timeout_s);
+	bench_storm_stop(test, s);
+	if (READ_ONCE(bench_stuck))
 		return;
-	}
 
 	kunit_info(test,
-		   "BENCH storm cpus=%u storm_cpu=%u unreg_cpu=%u children=%u ns=%llu ops_before=%u ops_during=%u ops_total=%d ok_total=%d\n",
-		   num_online_cpus(), storm_cpu, unreg_cpu, storm_children,
+		   "BENCH storm cpus=%u storm_cpu=%u unreg_cpu=%u children=%u ns=%llu ops_before=%u ops_during=%u ok_during=%u ops_total=%d ok_total=%d\n",
+		   num_online_cpus(), storm_cpu, unreg_cpu, s->present,
 		   s->unreg_ns, s->ops_before, s->ops_after - s->ops_before,
-		   atomic_read(&s->ops), atomic_read(&s->ok));
+		   s->ok_after - s->ok_before, atomic_read(&s->ops),
+		   atomic_read(&s->ok));
 	KUNIT_EXPECT_EQ(test, bench_nr_children(s->v), 0);
-	kfree(s->v);
-	kfree(s);
-	return;
-
-out_unregister:
-	mdev_unregister_parent(&s->v->parent);
-	kfree(s->v);
-	kfree(s);
-	KUNIT_FAIL(test, "setting up the storm failed: %d", ret);
 }
 
 static int bench_suite_init(struct kunit_suite *suite)
@@ -441,6 +495,9 @@ static int bench_suite_init(struct kunit_suite *suite)
 
 static void bench_suite_exit(struct kunit_suite *suite)
 {
+	/* A stuck thread may still use them */
+	if (READ_ONCE(bench_stuck))
+		return;
 	mdev_unregister_driver(&bench_driver);
 	kern_unmount(bench_mnt);
 }
@@ -458,6 +515,7 @@ static struct kunit_suite bench_suite = {
 	.suite_exit = bench_suite_exit,
 	.test_cases = bench_cases,
 };
+
 kunit_test_suite(bench_suite);
 
 MODULE_DESCRIPTION("Benchmark of the mediated device core");
