@@ -55,6 +55,9 @@ state() {
 write_to() { echo "$2" >"$1"; }
 
 # ---- the system
+# The tmpfs on /tmp below hides a repository, and so mtty.ko, below /tmp:
+# open it first, and load it through its descriptor.
+exec {MTTY_FD}<"$MTTY_KO"
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
@@ -70,7 +73,7 @@ step version mdevctl --version
 step mounts grep -E ' (/|/proc|/sys|/dev|/run|/tmp|/etc/mdevctl.d) ' /proc/mounts
 
 # ---- the parent and its types
-step insmod insmod "$MTTY_KO"
+step insmod insmod "/proc/self/fd/$MTTY_FD"
 step parents ls -1 /sys/class/mdev_bus
 step type-dirs ls -1 /sys/class/mdev_bus/mtty/mdev_supported_types
 step types mdevctl types
