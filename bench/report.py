@@ -44,6 +44,23 @@ def devices_per_s(boot):
     return [t["count"] / (t["total_ns"] / 1e9) for t in boot["throughput"]]
 
 
+def per_device_us(what):
+    return lambda boot: [t[what + "_ns"] / t["count"] / 1e3 for t in boot["throughput"]]
+
+
+def unregister_us(children):
+    return lambda boot: [u["ns"] / 1e3 for u in boot["unregister"] if u["children"] == children]
+
+
+def storm_ms(boot):
+    return [x["ns"] / 1e6 for x in boot["storm"]]
+
+
+def samples(boots, key):
+    """key's samples of every boot, in one list."""
+    return [v for b in boots for v in key(b)]
+
+
 def interval(base, patched, key, n=2000):
     """95% interval of median(patched)/median(base), by resampling whole
     boots (a boot's rounds vary less than boots do); key(boot) -> samples.
@@ -81,14 +98,13 @@ def interval(base, patched, key, n=2000):
 def summarise(boots):
     """boots: list of parsed logs of one (arch, tree)."""
     thr = [t for b in boots for t in b["throughput"]]
-    devs = [d for b in boots for d in devices_per_s(b)]
-    create_us = [t["create_ns"] / t["count"] / 1e3 for t in thr]
-    remove_us = [t["remove_ns"] / t["count"] / 1e3 for t in thr]
-    unreg = {}
-    for b in boots:
-        for u in b["unregister"]:
-            unreg.setdefault(u["children"], []).append(u["ns"] / 1e3)
+    devs = samples(boots, devices_per_s)
+    create_us = samples(boots, per_device_us("create"))
+    remove_us = samples(boots, per_device_us("remove"))
+    counts = sorted({u["children"] for b in boots for u in b["unregister"]})
+    unreg = {n: samples(boots, unregister_us(n)) for n in counts}
     storm = [s for b in boots for s in b["storm"]]
+    ms = samples(boots, storm_ms)
     return {
         "boots": len(boots),
         "throughput": {
@@ -107,9 +123,9 @@ def summarise(boots):
         },
         "storm": {
             "completed": len(storm),
-            "unregister_ms": [s["ns"] / 1e6 for s in storm],
-            "median_unregister_ms": median([s["ns"] / 1e6 for s in storm]),
-            "max_unregister_ms": max([s["ns"] / 1e6 for s in storm], default=None),
+            "unregister_ms": ms,
+            "median_unregister_ms": median(ms),
+            "max_unregister_ms": max(ms, default=None),
             "ops_during": [s["ops_during"] for s in storm],
             "ok_during": [s.get("ok_during") for s in storm if "ok_during" in s],
             "overlapped": sum(1 for s in storm if s["ops_during"] > 0),
@@ -135,18 +151,6 @@ def span(iv):
 
 def spread(xs):
     return "-" if not xs else f"{min(xs):,.0f}-{max(xs):,.0f}"
-
-
-def per_device_us(what):
-    return lambda boot: [t[what + "_ns"] / t["count"] / 1e3 for t in boot["throughput"]]
-
-
-def unregister_us(children):
-    return lambda boot: [u["ns"] / 1e3 for u in boot["unregister"] if u["children"] == children]
-
-
-def storm_ms(boot):
-    return [x["ns"] / 1e6 for x in boot["storm"]]
 
 
 def table(results):
