@@ -397,21 +397,36 @@ build_dir() {
 	printf '%s/build/%s-%s' "$WORK" "$t" "$c"
 }
 
-# ccache_setup: compile through ccache, cache under the work dir.
+# ccache_setup: compile through ccache, in the cache ccache uses anyway
+# (CCACHE_DIR when set, else its own default), so that every clone and
+# work dir of the machine shares it.  Paths below the work dir are hashed
+# relative to it and the build dir's path is not hashed: two clones in
+# different folders, whose work dirs have the same layout, hit the same
+# entries.
 ccache_setup() {
-	export CCACHE_DIR=$WORK/ccache CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
-	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
-	[[ -d /usr/lib/ccache ]] && PATH=/usr/lib/ccache:$PATH
-	mkdir -p "$CCACHE_DIR"
-	ccache --zero-stats >/dev/null
+	export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
+	[[ ! -d /usr/lib/ccache ]] || PATH=/usr/lib/ccache:$PATH
+	ccache_mark
 }
 
-# ccache_report: one line with the hits and misses since ccache_setup.
-ccache_report() {
+# ccache_counts: "HITS MISSES" of the cache so far.
+ccache_counts() {
 	ccache --print-stats 2>/dev/null | awk '
 		$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { hit += $2 }
 		$1 == "cache_miss" { miss += $2 }
-		END { printf "ccache: %d hits, %d misses\n", hit, miss }' >&2
+		END { print hit + 0, miss + 0 }'
+}
+
+# ccache_mark: count the hits and misses from now on (the cache's own
+# statistics are not reset: the cache may be shared).
+ccache_mark() { CCACHE_MARK=$(ccache_counts); }
+
+# ccache_report: one line with the hits and misses since ccache_mark.
+ccache_report() {
+	local h0 m0 h1 m1
+	read -r h0 m0 <<<"${CCACHE_MARK:-0 0}"
+	read -r h1 m1 <<<"$(ccache_counts)"
+	printf 'ccache (%s): %d hits, %d misses\n' "$(ccache -k cache_dir 2>/dev/null)" $((h1 - h0)) $((m1 - m0)) >&2
 }
 
 # kunitconfigs CONFIG: print the --kunitconfig options of a config.
