@@ -455,11 +455,37 @@ kunit_arch() {
 	esac
 }
 
-# qemu_accel: the QEMU accelerator: QEMU_ACCEL, tcg by default (software
-# emulation, one host thread per CPU).  KVM is opt-in: where it is nested,
-# as on some CI machines, the kernel may not even print its banner.
+# qemu_accel: the QEMU accelerator asked for: QEMU_ACCEL, tcg by default
+# (software emulation, one host thread per CPU).  KVM is opt-in: where it
+# is nested, as on some CI machines, the kernel may not even print its
+# banner.
 qemu_accel() {
 	echo "${QEMU_ACCEL:-tcg}"
+}
+
+# kunit_own_accel: the tree's kunit.py passes "-accel kvm -accel hvf
+# -accel tcg" itself (7.3 does, 6.12 does not): QEMU uses the first that
+# initialises, and an -accel of ours after them changes nothing.
+kunit_own_accel() {
+	grep -q "'-accel'" "$TREE/tools/testing/kunit/kunit_kernel.py" 2>/dev/null
+}
+
+kvm_usable() { [[ -r /dev/kvm && -w /dev/kvm ]]; }
+
+# qemu_accel_note: say which accelerator QEMU will use, and warn when
+# QEMU_ACCEL cannot be honoured by the tree's kunit.py.
+qemu_accel_note() {
+	local want
+	want=$(qemu_accel)
+	if ! kunit_own_accel; then
+		say "x86_64 under QEMU: -smp ${QEMU_SMP:-2} -accel $want"
+	elif kvm_usable; then
+		[[ $want == kvm ]] || warn "QEMU_ACCEL=$want is not honoured: this kunit.py puts -accel kvm first and /dev/kvm is usable"
+		say "x86_64 under QEMU: -smp ${QEMU_SMP:-2}, KVM (kunit.py's -accel kvm -accel hvf -accel tcg; /dev/kvm is usable)"
+	else
+		[[ $want == tcg ]] || warn "QEMU_ACCEL=$want is not honoured: no usable /dev/kvm, QEMU falls back to TCG"
+		say "x86_64 under QEMU: -smp ${QEMU_SMP:-2}, TCG (kunit.py's -accel kvm -accel hvf -accel tcg; no usable /dev/kvm)"
+	fi
 }
 
 # kunit_arch_opts CONFIG: print the kunit.py options of the config's arch.
@@ -467,7 +493,12 @@ kunit_arch_opts() {
 	local arch
 	arch=$(kunit_arch "$1")
 	echo "--arch=$arch"
-	[[ $arch == um ]] || echo "--qemu_args=-smp ${QEMU_SMP:-2} -accel $(qemu_accel)"
+	[[ $arch != um ]] || return 0
+	if kunit_own_accel; then
+		echo "--qemu_args=-smp ${QEMU_SMP:-2}"
+	else
+		echo "--qemu_args=-smp ${QEMU_SMP:-2} -accel $(qemu_accel)"
+	fi
 }
 
 # kunit_build DIR KUNITCONFIG_OPTION...: configure and build in DIR, for
