@@ -1,24 +1,43 @@
 # shellcheck shell=bash
-# Functions shared by scripts/run, scripts/check, scripts/export and
-# scripts/send.  Source it after setting PROG to the command's name.
+# Functions shared by the commands in scripts/.  Source it after setting
+# PROG to the command's name.
 #
 # Environment understood here (see README.md):
-#   BASE=6.12          which Debian linux-source package is the base
+#   BASE=7.3           which base: MAINLINE (the series' own), 6.12 or 6.1
 #   KERNEL_DIR=/path   use this kernel git checkout instead of the tarball
 #   KERNEL_BASE=<rev>  the base revision in KERNEL_DIR (default HEAD)
 #   PATCHES_DIR=/path  the series to apply (default <repo>/patches)
-#   WORK_DIR=/path     trees, build dirs, logs, ccache (default <repo>/.work)
+#   WORK_DIR=/path     trees, build dirs, logs (default <repo>/.work)
+#   MAINLINE_PKG_VERSION=V  the linux-source-MAINLINE version to use
+#                      (default: the newest trixie-backports offers)
+#   XDG_CACHE_HOME     the cache of .debs and base trees is in
+#                      ${XDG_CACHE_HOME:-~/.cache}/mdev-pipeline
+#   CCACHE_DIR         ccache's own: its default unless set
 #   BASE_TARBALL=/path another kernel tarball for the base (for tests)
+#   BASE_APT_SOURCE=L  another sources.list line for the mainline package
+#                      (for tests)
 
 # Exit codes; README.md lists them.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 readonly E_FAIL=1 E_USAGE=2 E_DEPS=3 E_TREE=4 E_APPLY=5 E_BUILD=6 E_LOG=7
 
+# The mainline release the series is made on, from Debian's
+# linux-source-<MAINLINE> in trixie-backports.  Moving to the next release
+# is this line (and a series rebased onto it).
+MAINLINE=7.3
+
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK_DIR:-$REPO/.work}
 PATCHES_DIR=${PATCHES_DIR:-$REPO/patches}
-BASE=${BASE:-6.12}
+BASE=${BASE:-$MAINLINE}
 PROG=${PROG:-$(basename "$0")}
+# Downloaded .debs, the private apt state and the base trees, kept across
+# work dirs and clones of this repository.
+if [[ ${XDG_CACHE_HOME:-} == /* ]]; then
+	CACHE=$XDG_CACHE_HOME/mdev-pipeline
+else
+	CACHE=$HOME/.cache/mdev-pipeline
+fi
 
 # ---------------------------------------------------------------- messages
 
@@ -66,33 +85,51 @@ phase_report() {
 
 # ---------------------------------------------------------------- bases
 
-# base_params: set the facts of base $BASE.  BASE_PKG_VERSION is the
-# version whose tarball gives BASE_EXPECT_COMMIT (empty: not pinned yet).
+# base_params: set the facts of base $BASE.
+#   BASE_PKG            the Debian package whose tarball is the base
+#   BASE_FROM           "backports": the mainline base, fetched with
+#                       apt-get download (mainline_deb); "apt": a stable
+#                       base, installed with apt-get (deps_base_source)
+#   BASE_PKG_VERSION    for "apt": the version that gives
+#                       BASE_EXPECT_COMMIT; for "backports": set by
+#                       mainline_version
+#   TREE                the work tree of the base
 base_params() {
 	case $BASE in
+	"$MAINLINE")
+		BASE_PKG=linux-source-$MAINLINE
+		BASE_FROM=backports
+		BASE_PKG_VERSION=
+		BASE_EXPECT_COMMIT=
+		;;
 	6.12)
 		BASE_PKG=linux-source-6.12
+		BASE_FROM=apt
 		BASE_PKG_VERSION=6.12.117-1~deb12u1
 		BASE_EXPECT_COMMIT=89d549441217ea562dadcc2e44e46aa701ec8ec1
-		TREE=$WORK/linux
 		;;
 	6.1)
 		BASE_PKG=linux-source-6.1
+		BASE_FROM=apt
 		BASE_PKG_VERSION=6.1.192-2
 		BASE_EXPECT_COMMIT=bc5cea179ec238d76a87a944095a9df788428121
-		TREE=$WORK/linux-6.1
 		;;
 	*)
-		die $E_USAGE "unknown BASE '$BASE'; use BASE=6.12 (or 6.1)"
+		die $E_USAGE "unknown BASE '$BASE'; use BASE=$MAINLINE (the series' base), 6.12 or 6.1"
 		;;
 	esac
+	TREE=$WORK/linux-$BASE
 	if [[ -n ${BASE_TARBALL:-} ]]; then
+		BASE_FROM=tarball
 		BASE_EXPECT_COMMIT= # another tarball, another commit
-	else
+	elif [[ $BASE_FROM == apt ]]; then
 		BASE_TARBALL=/usr/src/$BASE_PKG.tar.xz
 	fi
 	BASE_DATE=2025-01-01T00:00:00Z
 }
+
+# is_mainline: the base is the one the series is made on.
+is_mainline() { [[ $BASE == "$MAINLINE" ]]; }
 
 # ---------------------------------------------------------------- packages
 
@@ -127,9 +164,11 @@ deps_install() {
 	apt_install "${missing[@]}"
 }
 
-# deps_base_source: install the linux-source package of $BASE, pinned to
-# BASE_PKG_VERSION while the archive still offers it.
+# deps_base_source: install the linux-source package of a stable base,
+# pinned to BASE_PKG_VERSION while the archive still offers it.  The
+# mainline base is never installed: mainline_deb fetches it.
 deps_base_source() {
+	[[ $BASE_FROM == apt ]] || return 0
 	local have
 	have=$(dpkg-query -W -f='${Version}' "$BASE_PKG" 2>/dev/null || true)
 	if pkg_installed "$BASE_PKG"; then
@@ -162,6 +201,247 @@ DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl)
 # shellcheck disable=SC2034
 DEPS_SMP=(qemu-system-x86 qemu-system-data)
 
+# ---------------------------------------------------------------- mainline
+
+# The mainline package comes from trixie-backports, which keeps only its
+# newest version.  These machines run Debian 12, so it is fetched with
+# apt-get download through a private sources.list and private apt state
+# under $CACHE/apt-state: the system's apt setup is never read for
+# sources or preferences, nor written.  It is never installed (dpkg -i):
+# its tarball is taken out of the .deb.
+APT_STATE=$CACHE/apt-state
+BPO_SUITE=trixie-backports
+
+# debian_mirror: the Debian archive URI the system's apt already uses
+# (deb822 .sources first, then one-line .list files), else deb.debian.org.
+debian_mirror() {
+	local uri
+	uri=$(awk '
+		/^[ \t]*$/ { if (uris != "" && suites !~ /security/ && uris !~ /security/) { print uris; exit } uris = suites = ""; next }
+		tolower($1) == "uris:" { uris = $2 }
+		tolower($1) == "suites:" { suites = $0 }
+		END { if (uris != "" && suites !~ /security/ && uris !~ /security/) print uris }' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+	if [[ -z $uri ]]; then
+		uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			sed -E -n 's/^deb[ \t]+(\[[^]]*\][ \t]+)?([^ \t]+)[ \t]+([^ \t]+).*/\2 \3/p' |
+			awk '$1 !~ /security/ && $2 !~ /security/ { print $1; exit }')
+	fi
+	echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# bpo_setup: the private apt state: a sources.list with the one line of
+# trixie-backports, empty parts dirs, lists and cache of its own.
+bpo_setup() {
+	local line
+	line=${BASE_APT_SOURCE:-"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) $BPO_SUITE main"}
+	mkdir -p "$APT_STATE"/{sourceparts,prefparts,lists/partial,cache/archives/partial}
+	[[ $(cat "$APT_STATE/sources.list" 2>/dev/null) == "$line" ]] ||
+		printf '%s\n' "$line" >"$APT_STATE/sources.list"
+	BPO_OPTS=(-o "Dir::Etc::SourceList=$APT_STATE/sources.list"
+		-o "Dir::Etc::SourceParts=$APT_STATE/sourceparts"
+		-o "Dir::Etc::PreferencesParts=$APT_STATE/prefparts"
+		-o "Dir::Etc::Preferences=$APT_STATE/preferences"
+		-o "Dir::State::Lists=$APT_STATE/lists"
+		-o "Dir::Cache=$APT_STATE/cache"
+		-o Dir::State::status=/dev/null
+		-o Acquire::Languages=none)
+	# As root, apt drops to the _apt user to download, which cannot enter
+	# a cache below /root: download as the caller instead.
+	[[ $(id -u) -ne 0 ]] || BPO_OPTS+=(-o APT::Sandbox::User=root)
+}
+
+# bpo_lock: hold the lock of the private apt state until the caller's
+# shell exits or bpo_unlock.
+bpo_lock() {
+	mkdir -p "$CACHE"
+	exec {BPO_LOCK_FD}>"$CACHE/apt-state.lock"
+	flock "$BPO_LOCK_FD"
+}
+bpo_unlock() { exec {BPO_LOCK_FD}>&-; }
+
+# cached_versions PKG: the versions of PKG with a .deb or a base tree in
+# the cache, newest first.
+cached_versions() {
+	local f v vs=()
+	for f in "$CACHE/debs/$1"_*_all.deb "$CACHE/trees/$1"_*.git; do
+		[[ -e $f ]] || continue
+		v=${f##*/"$1"_}
+		v=${v%_all.deb}
+		v=${v%.git}
+		vs+=("$v")
+	done
+	[[ ${#vs[@]} -gt 0 ]] || return 0
+	printf '%s\n' "${vs[@]}" | sort -u | sort -r -V
+}
+
+# mainline_version: set BASE_PKG_VERSION to the version of the mainline
+# package to use: MAINLINE_PKG_VERSION if set, else the newest that
+# trixie-backports offers (apt-get update of the private state), else,
+# when the archive cannot be reached, the newest in the cache.  It is
+# exported as MAINLINE_PKG_VERSION, so that the commands this one starts
+# (scripts/check runs scripts/mdevctl-test and scripts/stable) use the same.
+mainline_version() {
+	local v
+	if [[ -n ${MAINLINE_PKG_VERSION:-} ]]; then
+		BASE_PKG_VERSION=$MAINLINE_PKG_VERSION
+		return 0
+	fi
+	bpo_setup
+	bpo_lock
+	# apt-get update exits 0 when an index could not be fetched ("W:
+	# Failed to fetch"): the offline case is told by its output.
+	if apt-get "${BPO_OPTS[@]}" -qq update >"$APT_STATE/update.log" 2>&1 &&
+		! grep -qE '^(E:|W: (Failed to fetch|Some index files failed))' "$APT_STATE/update.log"; then
+		v=$(apt-cache "${BPO_OPTS[@]}" policy "$BASE_PKG" | awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }')
+		[[ -n $v ]] || die $E_DEPS "$BPO_SUITE does not offer $BASE_PKG (sources: $(cat "$APT_STATE/sources.list")); is MAINLINE=$MAINLINE in scripts/lib.sh released in Debian yet?"
+	else
+		sed 's/^/  | /' "$APT_STATE/update.log" >&2
+		v=$(cached_versions "$BASE_PKG" | head -n1)
+		[[ -n $v ]] || die $E_DEPS "apt-get update of $BPO_SUITE failed (above) and no $BASE_PKG is cached in $CACHE; check the network"
+		warn "apt-get update of $BPO_SUITE failed (above): using $BASE_PKG $v from the cache"
+	fi
+	bpo_unlock
+	BASE_PKG_VERSION=$v
+	export MAINLINE_PKG_VERSION=$v
+}
+
+# mainline_deb: print the path of the .deb of $BASE_PKG $BASE_PKG_VERSION
+# in the cache, downloaded first if it is not there.
+mainline_deb() {
+	local deb=$CACHE/debs/${BASE_PKG}_${BASE_PKG_VERSION}_all.deb tmp got
+	if [[ -s $deb ]]; then
+		echo "$deb"
+		return 0
+	fi
+	bpo_setup
+	bpo_lock
+	mkdir -p "$CACHE/debs"
+	rm -rf "$CACHE"/debs/tmp.*
+	tmp=$(mktemp -d "$CACHE/debs/tmp.XXXXXX")
+	say "downloading $BASE_PKG $BASE_PKG_VERSION from $BPO_SUITE"
+	(cd "$tmp" && apt-get "${BPO_OPTS[@]}" -qq download "$BASE_PKG=$BASE_PKG_VERSION") >&2 ||
+		die $E_DEPS "apt-get download $BASE_PKG=$BASE_PKG_VERSION failed; $BPO_SUITE offers $(apt-cache "${BPO_OPTS[@]}" policy "$BASE_PKG" | awk '$1 == "Candidate:" { print $2 }'); unset MAINLINE_PKG_VERSION to use that"
+	got=$(find "$tmp" -maxdepth 1 -name '*.deb' | head -n1)
+	[[ -n $got ]] || die $E_DEPS "apt-get download $BASE_PKG=$BASE_PKG_VERSION left no .deb"
+	mv "$got" "$deb"
+	rm -rf "$tmp"
+	bpo_unlock
+	echo "$deb"
+}
+
+# ---------------------------------------------------------------- base cache
+
+# Every base is kept in the cache as a bare git repository,
+# $CACHE/trees/<package>_<version>.git, with one commit on the branch
+# "base": the tarball, committed with fixed dates and identity, so that
+# its id is the same on every machine.  It is made once, in a temp dir
+# renamed into place under a lock, and gets its marker file last.  The
+# work trees are "git clone --shared" of it.
+
+BASE_MARKER=mdev-pipeline-base
+
+# base_cache_name: the name of the cache entry of the base.
+base_cache_name() {
+	case $BASE_FROM in
+	tarball) echo "tarball-$(sha256sum <"$BASE_TARBALL" | cut -c1-16)" ;;
+	*) echo "${BASE_PKG}_$BASE_PKG_VERSION" ;;
+	esac
+}
+
+# base_version: set BASE_PKG_VERSION to the version the base comes from.
+base_version() {
+	case $BASE_FROM in
+	backports) mainline_version ;;
+	apt) BASE_PKG_VERSION=$(dpkg-query -W -f='${Version}' "$BASE_PKG" 2>/dev/null || true) ;;
+	tarball) BASE_PKG_VERSION=tarball ;;
+	esac
+	[[ -n $BASE_PKG_VERSION ]] || die $E_DEPS "$BASE_PKG is not installed; install it (apt-get install $BASE_PKG) or run without --no-deps"
+}
+
+# cache_repo_ok REPO: REPO is a complete entry: marker written, its commit
+# is the branch base, and every object the commit reaches is there.
+cache_repo_ok() {
+	local repo=$1 want
+	want=$(sed -n 's/^commit //p' "$repo/$BASE_MARKER" 2>/dev/null)
+	[[ -n $want ]] || return 1
+	[[ $(git --git-dir="$repo" rev-parse -q --verify 'refs/heads/base^{commit}' 2>/dev/null) == "$want" ]] || return 1
+	git --git-dir="$repo" fsck --no-progress --connectivity-only --no-dangling >/dev/null 2>&1
+}
+
+# base_extract DIR: the base's source tree into DIR.
+base_extract() {
+	local deb
+	case $BASE_FROM in
+	backports)
+		deb=$(mainline_deb) || exit
+		say "extracting $BASE_PKG.tar.xz from $deb"
+		if ! dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "*$BASE_PKG.tar.xz" |
+			tar -xJ -C "$1" --strip-components=1; then
+			rm -f "$deb" # a damaged download: fetched again next time
+			die $E_DEPS "could not extract $BASE_PKG.tar.xz from $deb (removed; rerun to download it again); check disk space"
+		fi
+		;;
+	*)
+		[[ -f $BASE_TARBALL ]] || die $E_DEPS "$BASE_TARBALL not found; install $BASE_PKG (apt-get install $BASE_PKG)"
+		say "extracting $BASE_TARBALL"
+		tar -xf "$BASE_TARBALL" -C "$1" --strip-components=1 ||
+			die $E_TREE "could not extract $BASE_TARBALL; check disk space"
+		;;
+	esac
+}
+
+# cache_repo_make REPO: make the entry REPO (the caller holds its lock).
+cache_repo_make() {
+	local repo=$1 name tmp version commit g
+	name=$(basename "$repo")
+	rm -rf "$CACHE/trees/tmp.$name".* # left by a killed run
+	tmp=$(mktemp -d "$CACHE/trees/tmp.$name.XXXXXX")
+	mkdir "$tmp/src"
+	base_extract "$tmp/src"
+	version=$(make -s -C "$tmp/src" kernelversion)
+	g=(git -c core.autocrlf=false -c core.filemode=true -c core.symlinks=true
+		-c gc.auto=0 -c maintenance.auto=false
+		--git-dir="$tmp/repo.git" --work-tree="$tmp/src")
+	git init -q --bare -b base "$tmp/repo.git"
+	say "committing the base"
+	"${g[@]}" add -f -A
+	GIT_AUTHOR_DATE=$BASE_DATE GIT_COMMITTER_DATE=$BASE_DATE \
+		"${g[@]}" -c user.name=base -c user.email=base@localhost \
+		commit -q -m "Linux $version (Debian $BASE_PKG)"
+	commit=$("${g[@]}" rev-parse HEAD)
+	rm -rf "$tmp/src" "$tmp/repo.git/index"
+	git --git-dir="$tmp/repo.git" config gc.auto 0
+	git --git-dir="$tmp/repo.git" repack -a -d -q --window=0
+	printf 'commit %s\npackage %s %s\n' "$commit" "$BASE_PKG" "$BASE_PKG_VERSION" >"$tmp/repo.git/$BASE_MARKER"
+	if [[ -e $repo ]]; then
+		mv "$repo" "$tmp/old"
+	fi
+	mv "$tmp/repo.git" "$repo"
+	rm -rf "$tmp"
+}
+
+# base_cache: make sure the cache entry of the base exists and is whole
+# (a partial or damaged one is made again); set BASE_REPO and BASE_COMMIT.
+base_cache() {
+	local fd
+	base_version
+	mkdir -p "$CACHE/trees"
+	BASE_REPO=$CACHE/trees/$(base_cache_name).git
+	exec {fd}>"$BASE_REPO.lock"
+	if ! flock -n "$fd"; then
+		say "waiting for another run that is making $BASE_REPO"
+		flock "$fd"
+	fi
+	if ! cache_repo_ok "$BASE_REPO"; then
+		[[ ! -e $BASE_REPO ]] || warn "$BASE_REPO is incomplete or damaged: making it again"
+		cache_repo_make "$BASE_REPO"
+		cache_repo_ok "$BASE_REPO" || die $E_TREE "$BASE_REPO is not whole right after it was made; check disk space"
+	fi
+	exec {fd}>&-
+	BASE_COMMIT=$(git --git-dir="$BASE_REPO" rev-parse refs/heads/base)
+}
+
 # ---------------------------------------------------------------- trees
 
 # work_lock: take the work dir's lock so two commands never share a tree.
@@ -182,37 +462,37 @@ tree_prepare() {
 	if [[ -n ${KERNEL_DIR:-} ]]; then
 		tree_from_kernel_dir
 	else
-		tree_from_tarball
+		tree_from_base
 	fi
 	tree_reset
 }
 
-# tree_from_tarball: the base commit, made once from the tarball; the
-# tree is built in a temp dir and renamed, so a half tree never looks ready.
-tree_from_tarball() {
+# tree_is_clone_of REPO: $TREE is our shared clone of REPO, at its base.
+tree_is_clone_of() {
+	[[ -d $TREE/.git ]] &&
+		grep -qxF "$1/objects" "$TREE/.git/objects/info/alternates" 2>/dev/null &&
+		[[ $(git_t rev-parse -q --verify 'refs/heads/base^{commit}' 2>/dev/null) == "$BASE_COMMIT" ]]
+}
+
+# tree_from_base: $TREE, a shared clone of the base's cache entry (its
+# objects are the cache's; only the series' are its own).  A tree of
+# another version of the base, or a broken one, is replaced: the tree is
+# ours.  The clone is made in a temp dir and renamed.
+tree_from_base() {
+	local tmp
 	SERIES_BRANCH=series
-	local tmp version commit
-	if [[ -d $TREE/.git ]] && git_t rev-parse -q --verify refs/heads/base >/dev/null; then
-		BASE_COMMIT=$(git_t rev-parse refs/heads/base)
-		base_commit_note
-		return 0
+	base_cache
+	if ! tree_is_clone_of "$BASE_REPO"; then
+		[[ ! -e $TREE ]] || say "replacing $TREE: it is not a clone of $BASE_REPO"
+		mkdir -p "$WORK"
+		rm -rf "$WORK"/tmp.linux.*
+		tmp=$(mktemp -d "$WORK/tmp.linux.XXXXXX")
+		git clone -q --shared --no-checkout --branch base "$BASE_REPO" "$tmp/linux" ||
+			die $E_TREE "git clone --shared $BASE_REPO failed"
+		rm -rf "$TREE"
+		mv "$tmp/linux" "$TREE"
+		rm -rf "$tmp"
 	fi
-	[[ -e $TREE ]] && die $E_TREE "$TREE exists but has no 'base' branch; remove it and rerun"
-	[[ -f $BASE_TARBALL ]] || die $E_DEPS "$BASE_TARBALL not found; install $BASE_PKG (apt-get install $BASE_PKG)"
-	rm -rf "$WORK"/tmp.linux.*
-	tmp=$(mktemp -d "$WORK/tmp.linux.XXXXXX")
-	say "extracting $BASE_TARBALL"
-	tar -xf "$BASE_TARBALL" -C "$tmp" --strip-components=1 ||
-		die $E_TREE "could not extract $BASE_TARBALL; check disk space"
-	version=$(make -s -C "$tmp" kernelversion)
-	git -C "$tmp" init -q -b base
-	git -C "$tmp" add -f -A
-	GIT_AUTHOR_DATE=$BASE_DATE GIT_COMMITTER_DATE=$BASE_DATE \
-		git -C "$tmp" -c user.name=base -c user.email=base@localhost \
-		commit -q -m "Linux $version (Debian $BASE_PKG)"
-	commit=$(git -C "$tmp" rev-parse HEAD)
-	mv "$tmp" "$TREE"
-	BASE_COMMIT=$commit
 	base_commit_note
 }
 
@@ -220,9 +500,8 @@ base_commit_note() {
 	if [[ -n $BASE_EXPECT_COMMIT && $BASE_COMMIT != "$BASE_EXPECT_COMMIT" ]]; then
 		warn "base commit is $BASE_COMMIT, not $BASE_EXPECT_COMMIT: another tarball version"
 	fi
-	say "base $BASE_COMMIT ($(git_t log -1 --format=%s "$BASE_COMMIT"))"
+	say "base $BASE_COMMIT ($(git_t log -1 --format=%s "$BASE_COMMIT")), $BASE_PKG $BASE_PKG_VERSION"
 }
-
 # tree_from_kernel_dir: check KERNEL_DIR and add a detached worktree of
 # KERNEL_BASE under the work dir.  The user's checkout is only read; our
 # branches live under mdev-pipeline/.
@@ -302,6 +581,21 @@ tree_identity() {
 	done
 }
 
+
+# worktree_ensure DIR REV: DIR is a detached worktree of $TREE at REV (for
+# trees of their own beside $TREE: scripts/mdevctl-test, scripts/bench);
+# one whose repository is gone (a replaced $TREE) is made again.
+worktree_ensure() {
+	local dir=$1 rev=$2 common
+	common=$(git -C "$dir" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+	if [[ ! -e $dir/.git || $common != "$(git_t rev-parse --path-format=absolute --git-common-dir)" ]]; then
+		rm -rf "$dir"
+		mkdir -p "$(dirname "$dir")"
+		git_t worktree prune
+		git_t worktree add -q --detach "$dir" "$rev" >&2 ||
+			die $E_TREE "git worktree add $dir failed"
+	fi
+}
 # ---------------------------------------------------------------- series
 
 # series_list: set PATCHES to the series files (all but the cover letter).
@@ -382,10 +676,12 @@ cover_fill() {
 	mv "$1.tmp" "$1"
 }
 
+
+
 # ---------------------------------------------------------------- kunit
 
 # build_dir CONFIG: the kept build dir of a config (normal, debug, smp,
-# bisect, kobject-release).  Configs that differ in an option or two share
+# bisect, kobject-release, mdevctl), <base>-<config>.  Configs that differ in an option or two share
 # a dir: kbuild rebuilds only what depends on the options that changed.
 build_dir() {
 	local t=$BASE c=$1

@@ -11,7 +11,12 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=tester@localhost
 export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=tester@localhost
-unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOCKED
+unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOCKED BASE \
+	MAINLINE_PKG_VERSION BASE_APT_SOURCE
+# The cache of .debs and base trees: a fresh one, never the user's.
+export XDG_CACHE_HOME=$T/cache
+CACHE=$T/cache/mdev-pipeline
+MAINLINE=$(sed -n 's/^MAINLINE=//p' "$REPO/scripts/lib.sh")
 
 FAILS=0
 ok() { echo "ok - $*"; }
@@ -102,9 +107,9 @@ expect "run: no patches, exit 2" 2 'no patches in' \
 	env PATCHES_DIR="$T/empty" "$REPO/scripts/run" --no-deps
 
 # ---- base
-expect "run: a missing tarball says what to install, exit 3" 3 'not found; install linux-source-6.12' \
+expect "run: a missing tarball is named, exit 3" 3 "$T/none.tar.xz not found" \
 	run_fake BASE_TARBALL="$T/none.tar.xz" "$REPO/scripts/run" --no-deps
-[[ ! -e $T/work/linux ]] && ok "run: a missing tarball leaves no tree" || not_ok "run: a missing tarball leaves no tree"
+[[ ! -e $T/work/linux-$MAINLINE ]] && ok "run: a missing tarball leaves no tree" || not_ok "run: a missing tarball leaves no tree"
 
 # ---- KERNEL_DIR
 mkdir -p "$T/notkernel/drivers/vfio/mdev"
@@ -127,7 +132,8 @@ expect "run: a clean KERNEL_DIR works through a worktree" 0 'all tests passed' \
 
 # ---- apply, build, run
 expect "run: the fake series passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
-base1=$(git -C "$T/work/linux" rev-parse base)
+TREE=$T/work/linux-$MAINLINE
+base1=$(git -C "$TREE" rev-parse base)
 expect "run: a failing case, exit 1" 1 'FAILED \(normal config\)' run_fake FAKE_FAIL=1 "$REPO/scripts/run" --no-deps
 expect "run: a warning in the kernel log, exit 7" 7 'WARNING: CPU: 0 PID: 1 at lib/foo.c:1' \
 	run_fake FAKE_LOG=$'boot\nWARNING: CPU: 0 PID: 1 at lib/foo.c:1 foo+0x1/0x2\n' "$REPO/scripts/run" --no-deps
@@ -138,7 +144,7 @@ expect "run: a patch that does not apply is named, with its hunk, exit 5" 5 \
 	'0002-vfio-mdev-change-line-7.patch does not apply' run_fake PATCHES_DIR="$T/bad" "$REPO/scripts/run" --no-deps
 grep -qE '^  > @@ -4,5 \+4,5 @@' "$T/err" && grep -q 'failing hunk in 0002' "$T/err" &&
 	ok "run: the failing hunk is shown" || not_ok "run: the failing hunk is shown"
-[[ ! -e $T/work/linux/.git/rebase-apply ]] && ok "run: no rebase-apply left" || not_ok "run: no rebase-apply left"
+[[ ! -e $TREE/.git/rebase-apply ]] && ok "run: no rebase-apply left" || not_ok "run: no rebase-apply left"
 
 # ---- export
 mkdir "$T/exp1" "$T/exp2"
@@ -152,35 +158,143 @@ run_fake "$REPO/scripts/export" -o "$T/exp2" 2>/dev/null
 diff -r "$T/exp1" "$T/exp2" >/dev/null && ok "export: round trip is byte for byte" || not_ok "export: round trip is byte for byte"
 
 # ---- interruptions
-# Killed during extraction: a half tree in a temp dir, never at the tree's path.
-rm -rf "$T/work"
+# Killed during extraction: a half tree in a temp dir of the cache, never
+# at the entry's path.
+rm -rf "$T/work" "$CACHE"
 mkdir -p "$T/slow"
 printf '#!/bin/sh\n/bin/tar "$@"; sleep 30\n' >"$T/slow/tar"
 chmod +x "$T/slow/tar"
 setsid env PATH="$T/slow:$PATH" WORK_DIR="$T/work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
 	"$REPO/scripts/run" --no-deps 2>/dev/null &
 pid=$!
-for _ in $(seq 100); do compgen -G "$T/work/tmp.linux.*/Makefile" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do compgen -G "$CACHE/trees/tmp.*/src/Makefile" >/dev/null && break; sleep 0.1; done
 kill -KILL -- -"$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-[[ ! -e $T/work/linux ]] && ok "interrupted extraction leaves no tree" || not_ok "interrupted extraction leaves no tree"
+! compgen -G "$CACHE/trees/*.git" >/dev/null && [[ ! -e $TREE ]] &&
+	ok "interrupted extraction leaves no cache entry and no tree" || not_ok "interrupted extraction leaves no cache entry and no tree"
 expect "a run after an interrupted extraction succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
-[[ $(git -C "$T/work/linux" rev-parse base) == "$base1" ]] && ok "the base commit is the same" || not_ok "the base commit is the same"
-! compgen -G "$T/work/tmp.linux.*" >/dev/null && ok "no temp tree left" || not_ok "no temp tree left"
+[[ $(git -C "$TREE" rev-parse base) == "$base1" ]] && ok "the base commit is the same" || not_ok "the base commit is the same"
+! compgen -G "$CACHE/trees/tmp.*" >/dev/null && ! compgen -G "$T/work/tmp.*" >/dev/null &&
+	ok "no temp tree left" || not_ok "no temp tree left"
 
 # Killed during git am: a hook holds git am in the middle of the series.
-printf '#!/bin/sh\nsleep 30\n' >"$T/work/linux/.git/hooks/applypatch-msg"
-chmod +x "$T/work/linux/.git/hooks/applypatch-msg"
+printf '#!/bin/sh\nsleep 30\n' >"$TREE/.git/hooks/applypatch-msg"
+chmod +x "$TREE/.git/hooks/applypatch-msg"
 setsid env WORK_DIR="$T/work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
 	"$REPO/scripts/run" --no-deps 2>/dev/null &
 pid=$!
-for _ in $(seq 100); do [[ -d $T/work/linux/.git/rebase-apply ]] && break; sleep 0.1; done
+for _ in $(seq 100); do [[ -d $TREE/.git/rebase-apply ]] && break; sleep 0.1; done
 kill -KILL -- -"$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-rm "$T/work/linux/.git/hooks/applypatch-msg"
-[[ -d $T/work/linux/.git/rebase-apply ]] && ok "killed in git am (rebase-apply left)" || not_ok "killed in git am (rebase-apply left)"
+rm "$TREE/.git/hooks/applypatch-msg"
+[[ -d $TREE/.git/rebase-apply ]] && ok "killed in git am (rebase-apply left)" || not_ok "killed in git am (rebase-apply left)"
 expect "a run after an interrupted git am succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
-[[ $(git -C "$T/work/linux" rev-list --count base..series) -eq 2 ]] && ok "the series is applied once" || not_ok "the series is applied once"
+[[ $(git -C "$TREE" rev-list --count base..series) -eq 2 ]] && ok "the series is applied once" || not_ok "the series is applied once"
+
+# ---- the base cache: one entry per base, shared by work dirs and clones
+expect "cache: another work dir reuses the cached base, no extraction" 0 'all tests passed' \
+	run_fake WORK_DIR="$T/work2" "$REPO/scripts/run" --no-deps
+! grep -q 'extracting' "$T/err" && [[ $(git -C "$T/work2/linux-$MAINLINE" rev-parse base) == "$base1" ]] &&
+	grep -qx "$CACHE/trees/tarball-.*\.git/objects" "$T/work2/linux-$MAINLINE/.git/objects/info/alternates" &&
+	ok "cache: the second tree is a shared clone of the same base" || not_ok "cache: the second tree is a shared clone of the same base"
+ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
+# damage DESCRIPTION COMMAND...: damage the entry, then a run must notice,
+# make it again (same commit) and pass.
+damage() {
+	local what=$1
+	shift
+	"$@"
+	expect "cache: $what is noticed and the entry made again" 0 'incomplete or damaged: making it again' \
+		run_fake "$REPO/scripts/run" --no-deps
+	if grep -q 'all tests passed' "$T/err" && [[ $(git --git-dir="$ENTRY" rev-parse base) == "$base1" ]] &&
+		[[ $(git -C "$TREE" rev-parse base) == "$base1" ]]; then
+		ok "cache: after $what, same base and the run passes"
+	else
+		not_ok "cache: after $what, same base and the run passes (entry: $(git --git-dir="$ENTRY" rev-parse base 2>&1)," \
+			"tree: $(git -C "$TREE" rev-parse base 2>&1), want $base1; stderr:)"
+		sed 's/^/#   /' "$T/err"
+	fi
+}
+damage "a missing marker file" rm "$ENTRY/mdev-pipeline-base"
+damage "a missing base ref" rm -f "$ENTRY/refs/heads/base" "$ENTRY/packed-refs"
+rm_packs() { rm -f "$ENTRY"/objects/pack/*; }
+damage "a missing pack (objects gone)" rm_packs
+damage "a marker naming another commit" sed -i 's/^commit .*/commit 0123456789012345678901234567890123456789/' "$ENTRY/mdev-pipeline-base"
+git -C "$TREE" remote set-url origin /nowhere
+printf '%s\n' /nowhere/objects >"$TREE/.git/objects/info/alternates"
+expect "cache: a work tree that is no clone of the entry is made again" 0 "replacing $TREE" \
+	run_fake "$REPO/scripts/run" --no-deps
+grep -q 'all tests passed' "$T/err" && ok "cache: ...and the run passes" || not_ok "cache: ...and the run passes"
+
+# ---- the mainline base: the package from a (local) apt repository through
+# the private apt state, never installed; the newest version is used.
+# publish VERSION [FILE]: a repository with linux-source-MAINLINE VERSION
+# only; its FILE (default README) differs from the other versions'.
+publish() {
+	local p=$T/pkg d
+	rm -rf "$p" "$T/repo"
+	mkdir -p "$p/DEBIAN" "$p/usr/src" "$T/repo" "$T/msrc"
+	rm -rf "$T/msrc/linux-source-$MAINLINE"
+	cp -r "$T/src/linux-source-6.12" "$T/msrc/linux-source-$MAINLINE"
+	echo "/* $1 */" >>"$T/msrc/linux-source-$MAINLINE/${2:-README}"
+	tar -C "$T/msrc" -cJf "$p/usr/src/linux-source-$MAINLINE.tar.xz" "linux-source-$MAINLINE"
+	printf 'Package: linux-source-%s\nVersion: %s\nArchitecture: all\nMaintainer: t <t@localhost>\nDescription: fake\n' \
+		"$MAINLINE" "$1" >"$p/DEBIAN/control"
+	d=$T/repo/linux-source-${MAINLINE}_$1_all.deb
+	dpkg-deb -Zxz --build "$p" "$d" >/dev/null
+	{
+		cat "$p/DEBIAN/control"
+		echo "Filename: ./$(basename "$d")"
+		echo "Size: $(stat -c %s "$d")"
+		echo "SHA256: $(sha256sum <"$d" | cut -d' ' -f1)"
+		echo
+	} >"$T/repo/Packages"
+}
+# run_mainline ENV...: scripts/run on the mainline package of the local
+# repository, with a series made on that version.
+run_mainline() {
+	env WORK_DIR="$T/work3" PATCHES_DIR="$T/mgood" BASE_APT_SOURCE="deb [trusted=yes] file:$T/repo ./" "$@"
+}
+publish "$MAINLINE.4-1~bpo13+1"
+# The fake series, made on this base (other blob ids in its index lines).
+rm -rf "$T/mpt" "$T/mgood"
+mkdir "$T/mgood"
+git init -q -b base "$T/mpt"
+cp -r "$T/msrc/linux-source-$MAINLINE/." "$T/mpt/"
+git -C "$T/mpt" add -f -A
+git -C "$T/mpt" commit -q -m base
+git -C "$T/mpt" checkout -q -b work
+sed -i 's/line 2/line 2 changed/' "$T/mpt/drivers/vfio/mdev/mdev_core.c"
+git -C "$T/mpt" commit -q -a -s -m "vfio/mdev: change line 2"
+git -C "$T/mpt" format-patch -q -o "$T/mgood" base..HEAD
+if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
+	expect "mainline: downloads the package through the private apt state and says which version" 0 \
+		"base [0-9a-f]{40} \(Linux 6.12.0-fake \(Debian linux-source-$MAINLINE\)\), linux-source-$MAINLINE $MAINLINE.4-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	grep -q "downloading linux-source-$MAINLINE $MAINLINE.4-1~bpo13+1" "$T/err" &&
+		[[ -s $CACHE/debs/linux-source-${MAINLINE}_$MAINLINE.4-1~bpo13+1_all.deb ]] &&
+		! grep -q "$T/repo" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null &&
+		ok "mainline: the .deb is in the cache, the system's apt sources untouched" ||
+		not_ok "mainline: the .deb is in the cache, the system's apt sources untouched"
+	! dpkg-query -W "linux-source-$MAINLINE" >/dev/null 2>&1 && ok "mainline: the package is not installed" ||
+		not_ok "mainline: the package is not installed"
+	m1=$(git -C "$T/work3/linux-$MAINLINE" rev-parse base)
+	publish "$MAINLINE.5-1~bpo13+1"
+	expect "mainline: a newer version in the archive is used (the series' files unchanged)" 0 "linux-source-$MAINLINE $MAINLINE.5-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	m2=$(git -C "$T/work3/linux-$MAINLINE" rev-parse base)
+	[[ $m1 != "$m2" ]] && ok "mainline: ...with a base commit of its own" || not_ok "mainline: ...with a base commit of its own"
+	expect "mainline: offline, the newest cached version is used" 0 \
+		"apt-get update of trixie-backports failed .*: using linux-source-$MAINLINE $MAINLINE.5-1~bpo13\+1 from the cache" \
+		run_mainline BASE_APT_SOURCE="deb [trusted=yes] file:$T/none ./" "$REPO/scripts/run" --no-deps
+	expect "mainline: MAINLINE_PKG_VERSION picks a cached version" 0 "linux-source-$MAINLINE $MAINLINE.4-1~bpo13\+1" \
+		run_mainline MAINLINE_PKG_VERSION="$MAINLINE.4-1~bpo13+1" BASE_APT_SOURCE="deb [trusted=yes] file:$T/none ./" \
+		"$REPO/scripts/run" --no-deps
+	[[ $(git -C "$T/work3/linux-$MAINLINE" rev-parse base) == "$m1" ]] && ok "mainline: ...and its base commit" ||
+		not_ok "mainline: ...and its base commit"
+else
+	echo "ok - # SKIP mainline package tests: need root (apt-get download as root) and dpkg-deb"
+fi
 
 # ---- the benchmark: its arguments and its report (no kernel)
 expect "bench: an unknown arch, exit 2" 2 "unknown arch 'arm'" "$REPO/scripts/bench" --arch arm
