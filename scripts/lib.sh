@@ -19,7 +19,7 @@
 
 # Exit codes; README.md lists them.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-readonly E_FAIL=1 E_USAGE=2 E_DEPS=3 E_TREE=4 E_APPLY=5 E_BUILD=6 E_LOG=7
+readonly E_FAIL=1 E_USAGE=2 E_DEPS=3 E_TREE=4 E_APPLY=5 E_BUILD=6 E_LOG=7 E_REBASE=8
 
 # The mainline release the series is made on, from Debian's
 # linux-source-<MAINLINE> in trixie-backports.  Moving to the next release
@@ -677,7 +677,49 @@ cover_fill() {
 }
 
 
+# series_preimages PATCH...: "FILE OLD" for each file the series changes
+# that exists before it: OLD is the blob id of the "index OLD..NEW" line
+# of the first patch that changes FILE (a later patch starts from an
+# earlier one's NEW, not from the base).
+series_preimages() {
+	awk '
+		/^diff --git / { a = substr($3, 3); b = substr($4, 3); next }
+		/^index [0-9a-f]+\.\.[0-9a-f]+/ && a != "" {
+			split($2, id, /\.\./)
+			if (id[1] !~ /^0+$/ && !(a in seen)) print a, id[1]
+			seen[a] = seen[b] = 1
+			a = ""
+		}' "$@"
+}
 
+# series_check_base PATCH...: on the mainline base from the cache, every
+# file the series changes must be the one its patches were made on (the
+# blob ids of their index lines): otherwise git am -3 would build the
+# series on other code than the author's.  Dies with E_REBASE naming the
+# files.  Not for a stable base (scripts/stable merges there on purpose)
+# nor for a KERNEL_DIR, whose base the user picks (a warning there).
+series_check_base() {
+	local file old have stale=() version
+	is_mainline || return 0
+	while read -r file old; do
+		have=$(git_t rev-parse -q --verify "$BASE_COMMIT:$file" 2>/dev/null || true)
+		if [[ -z $have ]]; then
+			stale+=("$file: the patches change blob $old, the base has no such file")
+		elif [[ $have != "$old"* ]]; then
+			stale+=("$file: the patches change blob $old, the base has ${have:0:${#old}}")
+		fi
+	done < <(series_preimages "$@")
+	[[ ${#stale[@]} -gt 0 ]] || return 0
+	version=$(git_t log -1 --format=%s "$BASE_COMMIT" | sed -n 's/^Linux \([^ ]*\).*/\1/p')
+	printf '%s: the series needs a rebase onto %s (%s): these files are not the ones its patches were made on:\n' \
+		"$PROG" "${version:-$BASE}${BASE_PKG_VERSION:+, $BASE_PKG $BASE_PKG_VERSION}" "base $BASE_COMMIT" >&2
+	printf '  %s\n' "${stale[@]}" >&2
+	if [[ -n ${KERNEL_DIR:-} ]]; then
+		warn "KERNEL_DIR is set: applying anyway, git am -3 merges where it can"
+		return 0
+	fi
+	return 1
+}
 # ---------------------------------------------------------------- kunit
 
 # build_dir CONFIG: the kept build dir of a config (normal, debug, smp,

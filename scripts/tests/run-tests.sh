@@ -292,9 +292,36 @@ if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
 		"$REPO/scripts/run" --no-deps
 	[[ $(git -C "$T/work3/linux-$MAINLINE" rev-parse base) == "$m1" ]] && ok "mainline: ...and its base commit" ||
 		not_ok "mainline: ...and its base commit"
+	publish "$MAINLINE.6-1~bpo13+1" drivers/vfio/mdev/mdev_core.c
+	expect "mainline: a newer version that changes a file of the series stops: rebase, exit 8" 8 \
+		"the series needs a rebase onto 6.12.0-fake, linux-source-$MAINLINE $MAINLINE.6-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	grep -q '^  drivers/vfio/mdev/mdev_core.c: the patches change blob' "$T/err" && ok "mainline: ...naming the file" ||
+		not_ok "mainline: ...naming the file"
 else
 	echo "ok - # SKIP mainline package tests: need root (apt-get download as root) and dpkg-deb"
 fi
+
+# ---- the preimage check: on the mainline base, the files the series
+# changes must be those its patches were made on.
+mkdir -p "$T/stale"
+cp "$T/good"/*.patch "$T/stale"/
+# 0001 now claims to start from another blob of mdev_core.c.
+sed -i 's/^index [0-9a-f]*\.\./index 0123abc../' "$T/stale"/0001-*.patch
+expect "preimage: a series made on other file versions stops with exit 8, naming the file" 8 \
+	"the series needs a rebase onto 6.12.0-fake" run_fake PATCHES_DIR="$T/stale" "$REPO/scripts/run" --no-deps
+grep -q 'drivers/vfio/mdev/mdev_core.c: the patches change blob 0123abc, the base has [0-9a-f]\{7\}$' "$T/err" &&
+	ok "preimage: the file and both blob ids are named" || not_ok "preimage: the file and both blob ids are named"
+[[ $(git -C "$TREE" rev-list --count base..series) -eq 0 ]] && ok "preimage: nothing was applied" ||
+	not_ok "preimage: nothing was applied"
+# 0002 changes the file 0001 changed: its index line starts from 0001's
+# result, not from the base; that is no mismatch (the good series passes).
+grep -q '^index ' "$T/good"/0002-*.patch && ok "preimage: the good series has a second patch of the same file, and passed above" ||
+	not_ok "preimage: the good series has a second patch of the same file"
+expect "preimage: not checked on a stable base" 0 'all tests passed' \
+	run_fake BASE=6.12 PATCHES_DIR="$T/stale" "$REPO/scripts/run" --no-deps
+expect "preimage: a KERNEL_DIR only warns" 0 'the series needs a rebase onto' \
+	run_fake KERNEL_DIR="$T/user" KERNEL_BASE=origin/base PATCHES_DIR="$T/stale" "$REPO/scripts/run" --no-deps
 
 # ---- the benchmark: its arguments and its report (no kernel)
 expect "bench: an unknown arch, exit 2" 2 "unknown arch 'arm'" "$REPO/scripts/bench" --arch arm
