@@ -26,6 +26,9 @@ readonly E_FAIL=1 E_USAGE=2 E_DEPS=3 E_TREE=4 E_APPLY=5 E_BUILD=6 E_LOG=7 E_REBA
 # is this line (and a series rebased onto it).
 MAINLINE=7.3
 
+# The version of the series on the list: its subjects read [PATCH vN n/m].
+SERIES_VERSION=2
+
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK_DIR:-$REPO/.work}
 PATCHES_DIR=${PATCHES_DIR:-$REPO/patches}
@@ -656,9 +659,19 @@ failing_hunks() {
 	fi
 }
 
+# series_prefix: the subject prefix of the series, "PATCH vN" (or "PATCH"
+# for a first version).
+series_prefix() {
+	if [[ ${SERIES_VERSION:-1} -gt 1 ]]; then
+		echo "PATCH v$SERIES_VERSION"
+	else
+		echo PATCH
+	fi
+}
+
 # cover_fill FILE: put the subject (line 1) and blurb (the rest) of
 # cover-letter.txt into format-patch's cover letter FILE; git's shortlog,
-# diffstat and base-commit trailer stay.
+# diffstat stay.
 cover_fill() {
 	local cover=$REPO/cover-letter.txt
 	[[ -s $cover ]] || die $E_USAGE "$cover is missing or empty; its first line is the cover letter's subject"
