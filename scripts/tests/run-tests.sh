@@ -148,10 +148,13 @@ grep -qE '^  > @@ -4,5 \+4,5 @@' "$T/err" && grep -q 'failing hunk in 0002' "$T/
 
 # ---- export
 mkdir "$T/exp1" "$T/exp2"
+prefix=$(PROG=tests bash -c '. "$0/scripts/lib.sh" && series_prefix' "$REPO")
 run_fake "$REPO/scripts/run" --no-deps 2>/dev/null
 expect "export: writes the series" 0 'wrote 3 files' run_fake "$REPO/scripts/export" -o "$T/exp1"
-grep -q "base-commit: $base1" "$T/exp1/0000-cover-letter.patch" && ! grep -q 'SUBJECT HERE' "$T/exp1/0000-cover-letter.patch" &&
-	ok "export: cover letter filled, base-commit trailer" || not_ok "export: cover letter filled, base-commit trailer"
+! grep -q "^base-commit:" "$T/exp1/0000-cover-letter.patch" && ! grep -q 'SUBJECT HERE' "$T/exp1/0000-cover-letter.patch" &&
+	grep -qF "Subject: [$prefix 0/" "$T/exp1/0000-cover-letter.patch" &&
+	ok "export: cover letter filled, [$prefix] subject, no base-commit trailer" ||
+	not_ok "export: cover letter filled, [$prefix] subject, no base-commit trailer"
 sleep 1 # another second in the Message-Ids, were they not pinned
 run_fake PATCHES_DIR="$T/exp1" "$REPO/scripts/run" --no-deps 2>/dev/null
 run_fake "$REPO/scripts/export" -o "$T/exp2" 2>/dev/null
