@@ -877,19 +877,34 @@ kunit_exec() {
 		--build_dir="$dir" --json="$json" --timeout="${KUNIT_TIMEOUT:-600}" "${args[@]}") >&2
 }
 
-# kunit_cases JSON: print "suite.case STATUS" for every case kunit.py parsed.
+# kunit_cases JSON: print "suite.case STATUS" for every case kunit.py parsed,
+# a parameterised case once, with the status of its parameters together.
 kunit_cases() {
 	python3 - "$1" <<'EOF'
 import json, sys
 
-def walk(group, suite):
+def status(group):
+    # A parameterised case: FAIL if a parameter failed, SKIP if all were
+    # skipped, else PASS (ERROR if it ran no parameter).
+    s = [c["status"] for c in group.get("test_cases", [])]
+    s += [status(g) for g in group.get("sub_groups", [])]
+    if any(x in ("FAIL", "ERROR") for x in s):
+        return "FAIL"
+    if s and all(x == "SKIP" for x in s):
+        return "SKIP"
+    return "PASS" if s else "ERROR"
+
+def walk(group, suite, depth):
     for sub in group.get("sub_groups", []):
-        walk(sub, sub["name"])
+        if depth == 0:
+            walk(sub, sub["name"], 1)
+        else:
+            print(f"{suite}.{sub['name']} {status(sub)}")
     for case in group.get("test_cases", []):
         print(f"{suite}.{case['name']} {case['status']}")
 
 with open(sys.argv[1]) as f:
-    walk(json.load(f), "")
+    walk(json.load(f), "", 0)
 EOF
 }
 
