@@ -17,6 +17,13 @@ unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOC
 export XDG_CACHE_HOME=$T/cache
 CACHE=$T/cache/mdev-pipeline
 MAINLINE=$(sed -n 's/^MAINLINE=//p' "$REPO/scripts/lib.sh")
+# python3 resolved once: through a version manager's shim (pyenv here) a
+# call costs half a second more, and the tests make about a hundred.
+if py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && [[ -x $py ]]; then
+	mkdir -p "$T/bin"
+	ln -s "$py" "$T/bin/python3"
+	PATH=$T/bin:$PATH
+fi
 
 FAILS=0
 ok() { echo "ok - $*"; }
@@ -105,6 +112,72 @@ expect "run: an unknown BASE, exit 2" 2 "unknown BASE '9.9'" \
 	env BASE=9.9 PATCHES_DIR="$T/good" "$REPO/scripts/run" --no-deps
 expect "run: no patches, exit 2" 2 'no patches in' \
 	env PATCHES_DIR="$T/empty" "$REPO/scripts/run" --no-deps
+
+# ---- scripts/check --quick and --list
+# no_build_checks: the checks of scripts/check whose functions, followed
+# through every function of scripts/check and scripts/lib.sh they call,
+# never build or boot a kernel (kunit_build, kunit_exec, or a run of
+# scripts/mdevctl-test or scripts/stable); in the order of --list.
+no_build_checks() {
+	# shellcheck disable=SC2016 # "$REPO" is text the Python code looks for
+	"$REPO/scripts/check" --list | python3 -c '
+import re, sys
+funcs = {}
+for path in sys.argv[1:]:
+    name = None
+    for line in open(path):
+        m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\(\) \{(.*)$", line)
+        if name is None and m:
+            if m.group(2).rstrip().endswith("}"):
+                funcs[m.group(1)] = m.group(2)
+            else:
+                name, body = m.group(1), []
+        elif name is not None:
+            if line.rstrip() == "}":
+                funcs[name] = "".join(body)
+                name = None
+            else:
+                body.append(line)
+build = re.compile(r"\b(kunit_build|kunit_exec)\b|\$REPO/scripts/(mdevctl-test|stable)\b")
+def builds(f, seen):
+    if f in seen:
+        return False
+    seen.add(f)
+    body = funcs.get(f, "")
+    if build.search(body):
+        return True
+    return any(builds(g, seen) for g in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", body) if g in funcs)
+for check in sys.stdin.read().split():
+    f = "check_" + re.sub(r"[-.]", "_", check)
+    if f not in funcs:
+        print("no function " + f)
+    elif not builds(f, set()):
+        print(check)
+' "$REPO/scripts/check" "$REPO/scripts/lib.sh"
+}
+list() { "$REPO/scripts/check" "$@" | tr '\n' ' '; }
+nobuild=$(no_build_checks | tr '\n' ' ')
+quick=$(env WORK_DIR="$T/listwork" "$REPO/scripts/check" --list --quick | tr '\n' ' ')
+if [[ -n $quick && $quick == "$nobuild" ]]; then
+	ok "check: --quick selects exactly the checks that build no kernel (${quick% })"
+else
+	not_ok "check: --quick selects '$quick'; the checks that build no kernel are '$nobuild'"
+fi
+[[ ! -e $T/listwork ]] && ok "check: --list runs nothing and makes no work dir" || not_ok "check: --list runs nothing and makes no work dir"
+all=$(list --list)
+[[ $all == "$quick"?* ]] && ok "check: without arguments every check, the quick ones first" ||
+	not_ok "check: without arguments '$all', --quick '$quick'"
+[[ $(list --list --quick bisect) == "${quick}bisect " && $(list --list bisect --quick) == "${quick}bisect " ]] &&
+	ok "check: --quick with a named check runs both, in the order of the checks" ||
+	not_ok "check: --quick bisect gives '$(list --list --quick bisect)', bisect --quick '$(list --list bisect --quick)'"
+[[ $(list --list --quick checkpatch shellcheck) == "$quick" ]] &&
+	ok "check: a quick check named with --quick runs once" ||
+	not_ok "check: --quick checkpatch shellcheck gives '$(list --list --quick checkpatch shellcheck)'"
+[[ $(list --list mdevctl module) == "mdevctl module " ]] &&
+	ok "check: named checks alone" || not_ok "check: mdevctl module gives '$(list --list mdevctl module)'"
+expect "check: --quick with an unknown check names it, exit 2" 2 "unknown check 'no-such-check'" \
+	"$REPO/scripts/check" --quick no-such-check
+grep -q -- '--quick' "$T/err" && ok "check: ...and the usage shows --quick" || not_ok "check: ...and the usage shows --quick"
 
 # ---- base
 expect "run: a missing tarball is named, exit 3" 3 "$T/none.tar.xz not found" \
