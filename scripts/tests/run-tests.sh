@@ -402,6 +402,26 @@ expect "preimage: a KERNEL_DIR only warns" 0 'the series needs a rebase onto' \
 # ---- the benchmark: its arguments and its report (no kernel)
 expect "bench: an unknown arch, exit 2" 2 "unknown arch 'arm'" "$REPO/scripts/bench" --arch arm
 expect "bench: --boots 0, exit 2" 2 '--boots needs a positive number' "$REPO/scripts/bench" --boots 0
+# The fixes are the patches whose subject lacks "KUnit", whatever their
+# number: a fix after the KUnit patches counts, a subject folded before
+# "KUnit" does not.
+mkdir -p "$T/benchfix"
+bench_patch() {
+	printf 'From: A <a@example.org>\nSubject: [PATCH v2 %s] %s\n\nbody\n---\n' "$2" "$3" >"$T/benchfix/$1"
+}
+bench_patch 0000-cover-letter.patch 0/4 "vfio/mdev: a cover letter"
+bench_patch 0001-fix.patch 1/4 "vfio/mdev: Take unreg_sem first"
+bench_patch 0002-stub.patch 2/4 "vfio/mdev: Let
+ KUnit tests stub a function"
+bench_patch 0003-tests.patch 3/4 "vfio/mdev: Add KUnit tests"
+bench_patch 0004-late-fix.patch 4/4 "vfio/mdev: Give the instance back"
+if out=$(PATCHES_DIR="$T/benchfix" "$REPO/scripts/bench" --list-fixes 2>&1) &&
+	[[ $out == $'0001-fix.patch\tvfio/mdev: Take unreg_sem first\n0004-late-fix.patch\tvfio/mdev: Give the instance back' ]]; then
+	ok "bench: --list-fixes picks the patches whose subject lacks \"KUnit\", by rule"
+else
+	not_ok "bench: --list-fixes picks the patches whose subject lacks \"KUnit\", by rule"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
 # bench_log FILE DEVS_NS UNREG_NS [STORM]: a kernel log of one boot: a
 # round of 1000 devices in DEVS_NS, unregistrations with 0 and 100
 # children in UNREG_NS and 100 * UNREG_NS, a storm line on 2 CPUs, on 1
