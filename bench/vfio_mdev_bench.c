@@ -8,6 +8,11 @@
  * created and removed by writing the real sysfs 'create' and 'remove' files
  * through an in-kernel mount of sysfs, as vfio_mdev_kunit.c does.
  *
+ * What is measured: create and remove through sysfs (throughput),
+ * mdev_unregister_parent() against the number of children and under a
+ * create/remove storm, and mdev_register_parent() and
+ * mdev_unregister_parent() of parents with one and with several types.
+ *
  * Every measurement is printed as one line
  *
  *	BENCH <what> key=value ...
@@ -66,22 +71,32 @@ MODULE_PARM_DESC(timeout_s, "bound for unregistration during the storm (at most 
 
 static const unsigned int bench_children[] = { 0, 1, 100, 1000 };
 
+/* Types of a parent in bench_types: registration and unregistration */
+#define BENCH_MAX_TYPES		16
+static const unsigned int bench_nr_types[] = { 1, BENCH_MAX_TYPES };
+
 /**
  * struct bench_vendor - a parent of the fake vendor driver
  * @dev: the parent device, a KUnit device
  * @registered: mdev_unregister_parent() is still to be called
- * @type_path: the type's directory below the sysfs mount
+ * @register_ns: the time mdev_register_parent() took
+ * @type_path: the first type's directory below the sysfs mount
  * @parent: the parent
- * @type: its one type
- * @types: the array of types of @parent: @type
+ * @type: its types, @nr_types of them
+ * @types: the array of types of @parent: pointers to @type
+ * @names: the sysfs names of the types
+ * @nr_types: the number of types
  */
 struct bench_vendor {
 	struct device *dev;
 	bool registered;
+	u64 register_ns;
 	char type_path[BENCH_PATH_LEN];
 	struct mdev_parent parent;
-	struct mdev_type type;
-	struct mdev_type *types;
+	struct mdev_type type[BENCH_MAX_TYPES];
+	struct mdev_type *types[BENCH_MAX_TYPES];
+	char names[BENCH_MAX_TYPES][16];
+	unsigned int nr_types;
 };
 
 static struct vfsmount *bench_mnt;
@@ -198,14 +213,23 @@ static u64 bench_unregister_parent(struct bench_vendor *v)
 	return ktime_get_ns() - t0;
 }
 
-/* A registered parent on a new KUnit device, released at the end of @test */
-static struct bench_vendor *bench_register(struct kunit *test)
+/*
+ * A registered parent with @nr_types types on a new KUnit device, released
+ * at the end of @test; mdev_register_parent() is timed
+ */
+static struct bench_vendor *bench_register_types(struct kunit *test,
+						 unsigned int nr_types)
 {
 	struct bench_vendor *v;
 	struct device *dev;
 	char name[32];
 	char *kpath;
+	unsigned int i;
+	u64 t0;
 	int ret;
+
+	KUNIT_ASSERT_GT(test, nr_types, 0);
+	KUNIT_ASSERT_LE(test, nr_types, BENCH_MAX_TYPES);
 
 	snprintf(name, sizeof(name), "mbench%d",
 		 atomic_inc_return(&bench_parents));
@@ -218,19 +242,31 @@ static struct bench_vendor *bench_register(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
 	v->dev = dev;
-	v->type.sysfs_name = "bench";
-	v->types = &v->type;
+	v->nr_types = nr_types;
+	for (i = 0; i < nr_types; i++) {
+		snprintf(v->names[i], sizeof(v->names[i]), "bench%u", i);
+		v->type[i].sysfs_name = v->names[i];
+		v->types[i] = &v->type[i];
+	}
+	t0 = ktime_get_ns();
 	ret = mdev_register_parent(&v->parent, v->dev, &bench_driver,
-				   &v->types, 1);
+				   v->types, nr_types);
+	v->register_ns = ktime_get_ns() - t0;
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	v->registered = true;
 
-	kpath = kobject_get_path(&v->type.kobj, GFP_KERNEL);
+	kpath = kobject_get_path(&v->type[0].kobj, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, kpath);
 	/* kobject paths start with '/', paths below the mount do not */
 	strscpy(v->type_path, kpath + 1, sizeof(v->type_path));
 	kfree(kpath);
 	return v;
+}
+
+/* A registered parent with one type */
+static struct bench_vendor *bench_register(struct kunit *test)
+{
+	return bench_register_types(test, 1);
 }
 
 /* Creates @n devices: 0 or the first error */
@@ -307,6 +343,29 @@ static void bench_unregister(struct kunit *test)
 			kunit_info(test, "BENCH unregister children=%u rep=%u ns=%llu\n",
 				   bench_children[i], r, ns);
 			KUNIT_EXPECT_EQ(test, bench_nr_children(v), 0);
+		}
+	}
+}
+
+/*
+ * mdev_register_parent() and mdev_unregister_parent() of a parent without
+ * children, with one type and with BENCH_MAX_TYPES types: registration
+ * adds the types (under unreg_sem with the fixes), unregistration removes
+ * them (and waits for the release of each with the fixes)
+ */
+static void bench_types(struct kunit *test)
+{
+	struct bench_vendor *v;
+	unsigned int i, r;
+	u64 ns;
+
+	for (r = 0; r < reps; r++) {
+		for (i = 0; i < ARRAY_SIZE(bench_nr_types); i++) {
+			v = bench_register_types(test, bench_nr_types[i]);
+			ns = bench_unregister_parent(v);
+
+			kunit_info(test, "BENCH types types=%u rep=%u register_ns=%llu unregister_ns=%llu\n",
+				   bench_nr_types[i], r, v->register_ns, ns);
 		}
 	}
 }
@@ -505,6 +564,7 @@ static void bench_suite_exit(struct kunit_suite *suite)
 static struct kunit_case bench_cases[] = {
 	KUNIT_CASE_SLOW(bench_throughput),
 	KUNIT_CASE_SLOW(bench_unregister),
+	KUNIT_CASE_SLOW(bench_types),
 	KUNIT_CASE_SLOW(bench_storm),
 	{}
 };
