@@ -787,7 +787,12 @@ kunitconfigs() {
 	case $1 in
 	debug) echo "--kunitconfig=$REPO/kunit/debug.kunitconfig" ;;
 	smp)
-		echo "--kunitconfig=$REPO/kunit/debug.kunitconfig"
+		# The debug config without DEBUG_TEST_DRIVER_REMOVE, which
+		# silences the guest's serial console (kunit/smp.kunitconfig).
+		mkdir -p "$WORK"
+		grep -v '^CONFIG_DEBUG_TEST_DRIVER_REMOVE=' "$REPO/kunit/debug.kunitconfig" \
+			>"$WORK/smp-debug.kunitconfig"
+		echo "--kunitconfig=$WORK/smp-debug.kunitconfig"
 		echo "--kunitconfig=$REPO/kunit/smp.kunitconfig"
 		;;
 	kobject-release)

@@ -18,16 +18,8 @@ set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/tmp TERM=dumb
 umask 022
 
-# step TAG COMMAND...: run COMMAND with the transcript markers around it.
-step() {
-	local tag=$1 rc
-	shift
-	echo "@@@ step $tag"
-	echo "\$ $*"
-	"$@" </dev/null 2>&1
-	rc=$?
-	echo "@@@ exit $rc $tag"
-}
+# shellcheck source=kunit/mdevctl/step.sh
+. "${0%/*}/step.sh"
 
 # sysfs_state: the mdev devices and the free instances of every type, as
 # sysfs shows them, one fact per line.

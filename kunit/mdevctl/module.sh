@@ -3,7 +3,9 @@
 # host's / as its root (hostfs, read-only): the kernel of the mdevctl run,
 # whose mdev core and KUnit suite are modules.  It loads mdev.ko, then
 # loads the suite (which runs as it loads), prints its results, unloads
-# it, and does that a second time; then unloads mdev.ko.  Every step is
+# it, and does that a second time; then unloads mdev.ko and prints what
+# kmemleak finds unreferenced since the suite was loaded; then checks that
+# kmemleak reports the leaks of kmemleak-test.ko.  Every step is
 # printed as
 #
 #   @@@ step TAG
@@ -18,19 +20,40 @@
 #   MDEV_KO      the installed mdev.ko
 #   KUNIT_KO     the installed vfio_mdev_kunit.ko
 #   KUNIT_SUITE  the name of its suite (its results in debugfs)
+#   LEAK_KO      the installed kmemleak-test.ko (samples/kmemleak)
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/ TERM=dumb
 umask 022
 
-# step TAG COMMAND...: run COMMAND with the transcript markers around it.
-step() {
-	local tag=$1 rc
-	shift
-	echo "@@@ step $tag"
-	echo "\$ $*"
-	"$@" </dev/null 2>&1
-	rc=$?
-	echo "@@@ exit $rc $tag"
+# shellcheck source=kunit/mdevctl/step.sh
+. "${0%/*}/step.sh"
+
+# kmemleak_cmd CMD...: write each CMD to kmemleak's debugfs file, "show"
+# prints what it reports.  Fails at the first write that fails (kmemleak is
+# off or disabled itself).
+kmemleak_cmd() {
+	local c k=/sys/kernel/debug/kmemleak
+	for c in "$@"; do
+		if [[ $c == show ]]; then
+			cat "$k" || return
+		else
+			echo "$c" >"$k" || return
+		fi
+	done
+}
+
+# kmemleak_control: load kmemleak-test.ko (kept loaded, so that its
+# functions have names in the reports), scan as above, and print how many
+# objects kmemleak reports and how many of those kmemleak_test_init()
+# allocated.  Counts only: the kernel log scan of scripts/mdevctl-test
+# takes "unreferenced object" for a problem.
+kmemleak_control() {
+	local r
+	insmod "$LEAK_KO" || return
+	sleep 6
+	r=$(kmemleak_cmd scan scan show) || return
+	echo "reported: $(grep -c '^unreferenced object' <<<"$r")"
+	echo "by kmemleak_test_init: $(grep -c 'kmemleak_test_init' <<<"$r")"
 }
 
 mount -t proc proc /proc
@@ -38,6 +61,8 @@ mount -t sysfs sysfs /sys
 mount -t debugfs debugfs /sys/kernel/debug
 
 echo "@@@ init: $(uname -r) $(uname -m)"
+# kmemleak: what it reports before the suite runs is not the suite's.
+step kmemleak-clear kmemleak_cmd scan clear
 step insmod-mdev insmod "$MDEV_KO"
 for run in 1 2; do
 	step "insmod-$run" insmod "$KUNIT_KO"
@@ -46,6 +71,13 @@ for run in 1 2; do
 done
 step rmmod-mdev rmmod mdev
 step modules-after cat /proc/modules
+# kmemleak reports an object that two scans in a row find unreferenced,
+# once it is older than 5 s.
+sleep 6
+step kmemleak kmemleak_cmd scan scan show
+# The control: kmemleak-test.ko leaks at load on purpose, and the same
+# scan must report that.
+step kmemleak-control kmemleak_control
 
 echo "@@@ done"
 # Power off through sysrq; the host times out if that does not work.
