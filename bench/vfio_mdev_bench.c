@@ -6,7 +6,7 @@
  * to a tree with the fixes, so it only uses what the core has on the base.
  * A fake vendor driver registers parents on KUnit devices; devices are
  * created and removed by writing the real sysfs 'create' and 'remove' files
- * through an in-kernel mount of sysfs, as vfio_mdev_kunit.c does.
+ * through an in-kernel mount of sysfs, as the KUnit suites do.
  *
  * What is measured: create and remove through sysfs (throughput),
  * mdev_unregister_parent() against the number of children and under a

@@ -1,11 +1,11 @@
 #!/bin/bash
 # init of the UML kernel that "scripts/mdevctl-test --module" boots with the
 # host's / as its root (hostfs, read-only): the kernel of the mdevctl run,
-# whose mdev core and KUnit suite are modules.  It loads mdev.ko, then
-# loads the suite (which runs as it loads), prints its results, unloads
-# it, and does that a second time; then unloads mdev.ko and prints what
-# kmemleak finds unreferenced since the suite was loaded; then checks that
-# kmemleak reports the leaks of kmemleak-test.ko.  Every step is
+# whose mdev core and KUnit suites are modules.  It loads mdev.ko, then
+# loads the suites' module (they run as it loads), prints their results,
+# unloads it, and does that a second time; then unloads mdev.ko and prints
+# what kmemleak finds unreferenced since the suites were loaded; then checks
+# that kmemleak reports the leaks of kmemleak-test.ko.  Every step is
 # printed as
 #
 #   @@@ step TAG
@@ -19,7 +19,8 @@
 # The kernel command line passes, as environment variables:
 #   MDEV_KO      the installed mdev.ko
 #   KUNIT_KO     the installed vfio_mdev_kunit.ko
-#   KUNIT_SUITE  the name of its suite (its results in debugfs)
+#   KUNIT_SUITES the names of its suites, comma-separated (their results
+#                in debugfs)
 #   LEAK_KO      the installed kmemleak-test.ko (samples/kmemleak)
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/ TERM=dumb
@@ -66,7 +67,9 @@ step kmemleak-clear kmemleak_cmd scan clear
 step insmod-mdev insmod "$MDEV_KO"
 for run in 1 2; do
 	step "insmod-$run" insmod "$KUNIT_KO"
-	step "results-$run" cat "/sys/kernel/debug/kunit/$KUNIT_SUITE/results"
+	for suite in ${KUNIT_SUITES//,/ }; do
+		step "results-$run-$suite" cat "/sys/kernel/debug/kunit/$suite/results"
+	done
 	step "rmmod-$run" rmmod "$(basename "$KUNIT_KO" .ko)"
 done
 step rmmod-mdev rmmod mdev
