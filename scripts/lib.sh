@@ -871,13 +871,15 @@ kunit_build() {
 # kunit_exec DIR JSON [KERNEL_ARG...]: boot the kernel in DIR, print
 # kunit.py's summary, write the parsed results to JSON; the kernel's own
 # log stays in DIR/test.log.  Fails if a test failed or crashed.  Runs only
-# the cases that match KUNIT_FILTER (kunit.py --filter) when it is set.
+# the cases that match KUNIT_FILTER (kunit.py --filter) when it is set,
+# and of the suites that match KUNIT_GLOB (kunit.py's filter_glob).
 kunit_exec() {
 	local dir=$1 json=$2 a args=()
 	shift 2
 	for a in "$@"; do args+=("--kernel_args=$a"); done
 	mapfile -t -O "${#args[@]}" args < <(kunit_arch_opts "${KUNIT_CONFIG:-normal}")
 	[[ -z ${KUNIT_FILTER:-} ]] || args+=("--filter=$KUNIT_FILTER")
+	[[ -z ${KUNIT_GLOB:-} ]] || args+=("$KUNIT_GLOB")
 	(cd "$TREE" && python3 tools/testing/kunit/kunit.py exec \
 		--build_dir="$dir" --json="$json" --timeout="${KUNIT_TIMEOUT:-600}" "${args[@]}") >&2
 }
