@@ -828,33 +828,59 @@ kunit_own_accel() {
 
 kvm_usable() { [[ -r /dev/kvm && -w /dev/kvm ]]; }
 
-# qemu_accel_note: say which accelerator QEMU will use, and warn when
-# QEMU_ACCEL cannot be honoured by the tree's kunit.py.
+# qemu_wrapper DIR: DIR/qemu-system-x86_64, first on PATH for kunit.py.
+# 7.3's kunit.py puts "-accel kvm -accel hvf -accel tcg" before the
+# options of --qemu_args, and QEMU takes the first accelerator that
+# initialises: KVM wherever /dev/kvm opens, even where it is nested and
+# cannot run the guest (the kernel then prints nothing until kunit.py's
+# timeout).  The wrapper drops that list, so the -accel of --qemu_args is
+# the only one; a kunit.py without it (6.12) is passed through unchanged.
+qemu_wrapper() {
+	local dir=$1 real
+	real=$(PATH=${PATH#"$dir:"} command -v qemu-system-x86_64) ||
+		die $E_DEPS "no qemu-system-x86_64 on PATH (apt: qemu-system-x86)"
+	mkdir -p "$dir"
+	cat >"$dir/qemu-system-x86_64.tmp" <<EOF
+#!/usr/bin/env bash
+# Written by scripts/lib.sh (qemu_wrapper): kunit.py's QEMU command
+# without its own accelerator list (-accel kvm -accel hvf -accel tcg).
+args=()
+while [[ \$# -gt 0 ]]; do
+	if [[ \$# -ge 6 && \$1 == -accel && \$2 == kvm && \$3 == -accel && \$4 == hvf && \$5 == -accel && \$6 == tcg ]]; then
+		shift 6
+		continue
+	fi
+	args+=("\$1")
+	shift
+done
+exec $(printf %q "$real") "\${args[@]}"
+EOF
+	chmod +x "$dir/qemu-system-x86_64.tmp"
+	mv "$dir/qemu-system-x86_64.tmp" "$dir/qemu-system-x86_64"
+	[[ :$PATH: == *":$dir:"* ]] || PATH=$dir:$PATH
+}
+
+# qemu_accel_note: say which accelerator QEMU will use.
 qemu_accel_note() {
 	local want
 	want=$(qemu_accel)
-	if ! kunit_own_accel; then
-		say "x86_64 under QEMU: -smp ${QEMU_SMP:-2} -accel $want"
-	elif kvm_usable; then
-		[[ $want == kvm ]] || warn "QEMU_ACCEL=$want is not honoured: this kunit.py puts -accel kvm first and /dev/kvm is usable"
-		say "x86_64 under QEMU: -smp ${QEMU_SMP:-2}, KVM (kunit.py's -accel kvm -accel hvf -accel tcg; /dev/kvm is usable)"
+	if kunit_own_accel; then
+		say "x86_64 under QEMU: -smp ${QEMU_SMP:-2} -accel $want (kunit.py's own -accel kvm -accel hvf -accel tcg dropped by $WORK/bin/qemu-system-x86_64)"
 	else
-		[[ $want == tcg ]] || warn "QEMU_ACCEL=$want is not honoured: no usable /dev/kvm, QEMU falls back to TCG"
-		say "x86_64 under QEMU: -smp ${QEMU_SMP:-2}, TCG (kunit.py's -accel kvm -accel hvf -accel tcg; no usable /dev/kvm)"
+		say "x86_64 under QEMU: -smp ${QEMU_SMP:-2} -accel $want"
 	fi
+	[[ $want != kvm ]] || kvm_usable || warn "QEMU_ACCEL=kvm, but /dev/kvm cannot be opened"
 }
 
 # kunit_arch_opts CONFIG: print the kunit.py options of the config's arch.
+# For x86_64 with a kunit.py that passes its own accelerator list,
+# kunit_exec puts the QEMU wrapper first on PATH.
 kunit_arch_opts() {
 	local arch
 	arch=$(kunit_arch "$1")
 	echo "--arch=$arch"
 	[[ $arch != um ]] || return 0
-	if kunit_own_accel; then
-		echo "--qemu_args=-smp ${QEMU_SMP:-2}"
-	else
-		echo "--qemu_args=-smp ${QEMU_SMP:-2} -accel $(qemu_accel)"
-	fi
+	echo "--qemu_args=-smp ${QEMU_SMP:-2} -accel $(qemu_accel)"
 }
 
 # kunit_build DIR KUNITCONFIG_OPTION...: configure and build in DIR, for
@@ -880,6 +906,8 @@ kunit_exec() {
 	mapfile -t -O "${#args[@]}" args < <(kunit_arch_opts "${KUNIT_CONFIG:-normal}")
 	[[ -z ${KUNIT_FILTER:-} ]] || args+=("--filter=$KUNIT_FILTER")
 	[[ -z ${KUNIT_GLOB:-} ]] || args+=("$KUNIT_GLOB")
+	[[ $(kunit_arch "${KUNIT_CONFIG:-normal}") == um ]] || ! kunit_own_accel ||
+		qemu_wrapper "$WORK/bin"
 	(cd "$TREE" && python3 tools/testing/kunit/kunit.py exec \
 		--build_dir="$dir" --json="$json" --timeout="${KUNIT_TIMEOUT:-600}" "${args[@]}") >&2
 }
