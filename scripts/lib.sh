@@ -200,7 +200,8 @@ DEPS_RUN=(git make gcc libc6-dev flex bison bc libelf-dev libssl-dev
 # ...and what scripts/check needs on top.
 # shellcheck disable=SC2034
 DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl)
-# ...and what the smp config needs (QEMU x86_64; qboot from qemu-system-data).
+# ...and what the qemu config of "scripts/run --qemu" needs (QEMU x86_64;
+# qboot from qemu-system-data).
 # shellcheck disable=SC2034
 DEPS_SMP=(qemu-system-x86 qemu-system-data)
 
@@ -735,15 +736,17 @@ series_check_base() {
 }
 # ---------------------------------------------------------------- kunit
 
-# build_dir CONFIG: the kept build dir of a config (normal, debug, smp,
-# bisect, kobject-release, mdevctl), <base>-<config>.  Configs that differ in an option or two share
-# a dir: kbuild rebuilds only what depends on the options that changed.
+# build_dir CONFIG: the kept build dir of a config (normal, debug, qemu,
+# bisect, kobject-release, mdevctl), <base>-<config>.  bisect shares the
+# normal dir: the two differ in the mtty sample alone, and kbuild rebuilds
+# only what depends on it.  kobject-release has a dir of its own:
+# DEBUG_KOBJECT_RELEASE changes struct kobject (include/linux/kobject.h),
+# so nearly every file differs from the debug build.
 build_dir() {
 	local t=$BASE c=$1
 	[[ -z ${KERNEL_DIR:-} ]] || t=$(basename "$TREE")
 	case $c in
 	bisect) c=normal ;;
-	kobject-release) c=debug ;;
 	esac
 	printf '%s/build/%s-%s' "$WORK" "$t" "$c"
 }
@@ -780,20 +783,30 @@ ccache_report() {
 	printf 'ccache (%s): %d hits, %d misses\n' "$(ccache -k cache_dir 2>/dev/null)" $((h1 - h0)) $((m1 - m0)) >&2
 }
 
+# debug_without CONFIG SYMBOL: print the --kunitconfig option of a copy of
+# kunit/debug.kunitconfig without CONFIG_SYMBOL, written to the work dir:
+# kunit.py refuses a kunitconfig that overrides another one's option.
+debug_without() {
+	mkdir -p "$WORK"
+	grep -v "^CONFIG_$2=" "$REPO/kunit/debug.kunitconfig" >"$WORK/$1-debug.kunitconfig"
+	echo "--kunitconfig=$WORK/$1-debug.kunitconfig"
+}
+
 # kunitconfigs CONFIG: print the --kunitconfig options of a config.
 kunitconfigs() {
 	echo "--kunitconfig=drivers/vfio/mdev"
 	echo "--kunitconfig=$REPO/Kconfig.fragment"
 	case $1 in
-	debug) echo "--kunitconfig=$REPO/kunit/debug.kunitconfig" ;;
-	smp)
-		# The debug config without DEBUG_TEST_DRIVER_REMOVE, which
-		# silences the guest's serial console (kunit/smp.kunitconfig).
-		mkdir -p "$WORK"
-		grep -v '^CONFIG_DEBUG_TEST_DRIVER_REMOVE=' "$REPO/kunit/debug.kunitconfig" \
-			>"$WORK/smp-debug.kunitconfig"
-		echo "--kunitconfig=$WORK/smp-debug.kunitconfig"
+	debug)
+		# Two CPUs, without kmemleak (kunit/smp.kunitconfig).
+		debug_without "$1" DEBUG_KMEMLEAK
 		echo "--kunitconfig=$REPO/kunit/smp.kunitconfig"
+		;;
+	qemu)
+		# Without DEBUG_TEST_DRIVER_REMOVE, which silences the guest's
+		# serial console (kunit/qemu.kunitconfig).
+		debug_without "$1" DEBUG_TEST_DRIVER_REMOVE
+		echo "--kunitconfig=$REPO/kunit/qemu.kunitconfig"
 		;;
 	kobject-release)
 		echo "--kunitconfig=$REPO/kunit/debug.kunitconfig"
@@ -802,12 +815,27 @@ kunitconfigs() {
 	esac
 }
 
-# kunit_arch CONFIG: the architecture of a config: "um" (UML, one CPU), or
-# "x86_64" for smp (QEMU with QEMU_SMP CPUs, 2 by default).
+# kunit_arch CONFIG: the architecture of a config: "um" (UML), or "x86_64"
+# for qemu (QEMU with QEMU_SMP CPUs, 2 by default).
 kunit_arch() {
 	case $1 in
-	smp) echo x86_64 ;;
+	qemu) echo x86_64 ;;
 	*) echo um ;;
+	esac
+}
+
+# kunit_boot_args CONFIG: the kernel arguments a config boots with.
+# debug: UML with UML_NCPUS CPUs (2 by default; kunit/smp.kunitconfig),
+# each a host thread, which UML runs only with its seccomp userspace, and
+# a log buffer that keeps the boot messages, "smp: Brought up 1 node, 2
+# CPUs" among them (the default buffer dropped hundreds of them).
+# kobject-release: UML's basic time-travel mode
+# (kunit/kobject-release.kunitconfig): the clock skips ahead while the
+# kernel is idle, so the 1-4 s that each release waits pass at once.
+kunit_boot_args() {
+	case $1 in
+	debug) printf '%s\n' seccomp=on "ncpus=${UML_NCPUS:-2}" log_buf_len=4M ;;
+	kobject-release) echo time-travel ;;
 	esac
 }
 
@@ -894,15 +922,16 @@ kunit_build() {
 		--build_dir="$dir" --jobs="${JOBS:-2}" "$@") >&2
 }
 
-# kunit_exec DIR JSON [KERNEL_ARG...]: boot the kernel in DIR, print
-# kunit.py's summary, write the parsed results to JSON; the kernel's own
-# log stays in DIR/test.log.  Fails if a test failed or crashed.  Runs only
+# kunit_exec DIR JSON [KERNEL_ARG...]: boot the kernel in DIR, with the
+# arguments of kunit_boot_args and KERNEL_ARGs, print kunit.py's summary,
+# write the parsed results to JSON; the kernel's own log stays in
+# DIR/test.log.  Fails if a test failed or crashed.  Runs only
 # the cases that match KUNIT_FILTER (kunit.py --filter) when it is set,
 # and of the suites that match KUNIT_GLOB (kunit.py's filter_glob).
 kunit_exec() {
 	local dir=$1 json=$2 a args=()
 	shift 2
-	for a in "$@"; do args+=("--kernel_args=$a"); done
+	for a in $(kunit_boot_args "${KUNIT_CONFIG:-normal}") "$@"; do args+=("--kernel_args=$a"); done
 	mapfile -t -O "${#args[@]}" args < <(kunit_arch_opts "${KUNIT_CONFIG:-normal}")
 	[[ -z ${KUNIT_FILTER:-} ]] || args+=("--filter=$KUNIT_FILTER")
 	[[ -z ${KUNIT_GLOB:-} ]] || args+=("$KUNIT_GLOB")
