@@ -756,9 +756,13 @@ build_dir() {
 # work dir of the machine shares it.  Paths below the work dir are hashed
 # relative to it and the build dir's path is not hashed: two clones in
 # different folders, whose work dirs have the same layout, hit the same
-# entries.
+# entries.  Depend mode: ccache hashes the source, the headers of the
+# compiler's dependency file (kbuild's -Wp,-MMD) and the command line, and
+# on a miss compiles once, without the extra preprocessor run of its
+# default mode: rebuilding 205 objects of the debug kernel without hits
+# took 154 s instead of 194 s here.
 ccache_setup() {
-	export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
+	export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
 	[[ ! -d /usr/lib/ccache ]] || PATH=/usr/lib/ccache:$PATH
 	ccache_mark
 }
