@@ -828,17 +828,18 @@ kunit_arch() {
 	esac
 }
 
-# kunit_boot_args CONFIG: the kernel arguments a config boots with.
-# debug: UML with UML_NCPUS CPUs (2 by default; kunit/smp.kunitconfig),
-# each a host thread, which UML runs only with its seccomp userspace, and
-# a log buffer that keeps the boot messages, "smp: Brought up 1 node, 2
-# CPUs" among them (the default buffer dropped hundreds of them).
-# kobject-release: UML's basic time-travel mode
-# (kunit/kobject-release.kunitconfig): the clock skips ahead while the
-# kernel is idle, so the 1-4 s that each release waits pass at once.
+# kunit_boot_args CONFIG: the kernel arguments a config boots with, one a
+# line.  Every config: a log buffer that keeps every boot message for the
+# log scan (with the default one the UML kernels dropped hundreds to
+# 1649 of them before their console registered).  debug: UML with two
+# CPUs (kunit/smp.kunitconfig), each a host thread, which UML runs only
+# with its seccomp userspace.  kobject-release: UML's basic time-travel
+# mode (kunit/kobject-release.kunitconfig): the clock skips ahead while
+# the kernel is idle, so the 1-4 s that each release waits pass at once.
 kunit_boot_args() {
+	echo log_buf_len=4M
 	case $1 in
-	debug) printf '%s\n' seccomp=on "ncpus=${UML_NCPUS:-2}" log_buf_len=4M ;;
+	debug) printf '%s\n' seccomp=on ncpus=2 ;;
 	kobject-release) echo time-travel ;;
 	esac
 }
@@ -933,9 +934,10 @@ kunit_build() {
 # the cases that match KUNIT_FILTER (kunit.py --filter) when it is set,
 # and of the suites that match KUNIT_GLOB (kunit.py's filter_glob).
 kunit_exec() {
-	local dir=$1 json=$2 a args=()
+	local dir=$1 json=$2 a boot args=()
 	shift 2
-	for a in $(kunit_boot_args "${KUNIT_CONFIG:-normal}") "$@"; do args+=("--kernel_args=$a"); done
+	mapfile -t boot < <(kunit_boot_args "${KUNIT_CONFIG:-normal}")
+	for a in "${boot[@]}" "$@"; do args+=("--kernel_args=$a"); done
 	mapfile -t -O "${#args[@]}" args < <(kunit_arch_opts "${KUNIT_CONFIG:-normal}")
 	[[ -z ${KUNIT_FILTER:-} ]] || args+=("--filter=$KUNIT_FILTER")
 	[[ -z ${KUNIT_GLOB:-} ]] || args+=("$KUNIT_GLOB")
@@ -979,7 +981,7 @@ EOF
 # ---------------------------------------------------------------- kernel log
 
 # The lines that mark a problem in a kernel log.
-LOG_BAD='WARNING:|BUG:|KASAN|INFO:|Call Trace|Oops|Kernel panic|UBSAN:|ODEBUG:|unreferenced object|list_(add|del) corruption|possible (circular|recursive) locking|inconsistent lock state|lock held|bad unlock balance|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|Disabling lock debugging|turning off the locking correctness validator|lockdep is turned off|refcount_t:|general protection'
+LOG_BAD='WARNING:|BUG:|KASAN|INFO:|Call Trace|Oops|Kernel panic|UBSAN:|ODEBUG:|unreferenced object|suspected memory leaks|printk messages dropped|list_(add|del) corruption|possible (circular|recursive) locking|inconsistent lock state|lock held|bad unlock balance|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|Disabling lock debugging|turning off the locking correctness validator|lockdep is turned off|refcount_t:|general protection'
 
 # log_scan LOG DIR: print every line of LOG (the kernel built in DIR) that
 # marks a problem and is not a listed entry of kunit/known-noise.txt;
