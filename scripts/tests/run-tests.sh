@@ -492,6 +492,10 @@ scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 um_p
 	ok "log_scan: a listed WARNING covers its splat" || not_ok "log_scan: a listed WARNING covers its splat"
 scan 'BUG: KASAN: slab-use-after-free in mdev_device_remove+0x1/0x2' &&
 	not_ok "log_scan: a KASAN report fails" || ok "log_scan: a KASAN report fails"
+scan '** 12 printk messages dropped **' &&
+	not_ok "log_scan: a log with dropped messages fails" || ok "log_scan: a log with dropped messages fails"
+scan 'kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)' &&
+	not_ok "log_scan: a kmemleak report fails" || ok "log_scan: a kmemleak report fails"
 scan 'Disabling lock debugging due to kernel taint' &&
 	not_ok "log_scan: lockdep switched off fails" || ok "log_scan: lockdep switched off fails"
 scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 um_pci_init+0xc7/0xd4' \
