@@ -997,6 +997,8 @@ log_scan() {
 				s = substr(s, 1, i - 1) " at " substr(s, i + length(src))
 			sub(/^\[ *[0-9]+\.[0-9]+\] /, "", s)
 			gsub(/\+0x[0-9a-f]+\/0x[0-9a-f]+/, "+0x…/0x…", s)
+			if (s ~ /^WARNING: /)
+				sub(/ 0x[0-9a-f]+$/, " 0x…", s)
 			sub(/[ \t]+$/, "", s)
 			return s
 		}

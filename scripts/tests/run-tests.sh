@@ -487,9 +487,11 @@ scan() {
 		log_scan "$T/scan.log" "$T/work/build/x"
 	) >/dev/null 2>&1
 }
-scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 um_pci_init+0xc7/0xd4' \
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 0x60006afa' \
 	'Call Trace:' ' [<6002b090>] ? um_set_signals+0x0/0x50' '---[ end trace 0000000000000000 ]---' 'ok' &&
 	ok "log_scan: a listed WARNING covers its splat" || not_ok "log_scan: a listed WARNING covers its splat"
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1006 0x60006afa' &&
+	not_ok "log_scan: a WARNING elsewhere with a bare address fails" || ok "log_scan: a WARNING elsewhere with a bare address fails"
 scan 'BUG: KASAN: slab-use-after-free in mdev_device_remove+0x1/0x2' &&
 	not_ok "log_scan: a KASAN report fails" || ok "log_scan: a KASAN report fails"
 scan '** 12 printk messages dropped **' &&
@@ -498,7 +500,7 @@ scan 'kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)' &
 	not_ok "log_scan: a kmemleak report fails" || ok "log_scan: a kmemleak report fails"
 scan 'Disabling lock debugging due to kernel taint' &&
 	not_ok "log_scan: lockdep switched off fails" || ok "log_scan: lockdep switched off fails"
-scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 um_pci_init+0xc7/0xd4' \
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 0x60006afa' \
 	'---[ end trace 0000000000000000 ]---' 'Call Trace:' &&
 	not_ok "log_scan: a trace after the listed splat fails" || ok "log_scan: a trace after the listed splat fails"
 
