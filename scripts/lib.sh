@@ -7,11 +7,13 @@
 #   KERNEL_DIR=/path   use this kernel git checkout instead of the tarball
 #   KERNEL_BASE=<rev>  the base revision in KERNEL_DIR (default HEAD)
 #   PATCHES_DIR=/path  the series to apply (default <repo>/patches)
-#   WORK_DIR=/path     trees, build dirs, logs (default <repo>/.work)
+#   WORK_DIR=/path     trees, build dirs, logs (default: logs and results
+#                      in <repo>/.work, kernel trees and build dirs in the
+#                      cache's work/, shared by every clone)
 #   MAINLINE_PKG_VERSION=V  the linux-source-MAINLINE version to use
 #                      (default: the newest trixie-backports offers)
-#   XDG_CACHE_HOME     the cache of .debs and base trees is in
-#                      ${XDG_CACHE_HOME:-~/.cache}/mdev-pipeline
+#   XDG_CACHE_HOME     the cache of .debs, base trees, kernel trees and
+#                      build dirs is in ${XDG_CACHE_HOME:-~/.cache}/mdev-pipeline
 #   CCACHE_DIR         ccache's own: its default unless set
 #   BASE_TARBALL=/path another kernel tarball for the base (for tests)
 #   BASE_APT_SOURCE=L  another sources.list line for the mainline package
@@ -41,6 +43,12 @@ if [[ ${XDG_CACHE_HOME:-} == /* ]]; then
 else
 	CACHE=$HOME/.cache/mdev-pipeline
 fi
+# The kernel trees and build dirs: in $CACHE/work, shared by every clone of
+# this repository, so that a fresh clone on a machine that has run the
+# checks rebuilds what its series changes, not every object (each tree is
+# reset and the series applied again; kbuild goes by the files' times).
+# With WORK_DIR, in it, beside the logs.
+KWORK=${WORK_DIR:-$CACHE/work}
 
 # ---------------------------------------------------------------- messages
 
@@ -121,7 +129,7 @@ base_params() {
 		die $E_USAGE "unknown BASE '$BASE'; use BASE=$MAINLINE (the series' base), 6.12 or 6.1"
 		;;
 	esac
-	TREE=$WORK/linux-$BASE
+	TREE=$KWORK/linux-$BASE
 	if [[ -n ${BASE_TARBALL:-} ]]; then
 		BASE_FROM=tarball
 		BASE_EXPECT_COMMIT= # another tarball, another commit
@@ -448,12 +456,21 @@ base_cache() {
 
 # ---------------------------------------------------------------- trees
 
-# work_lock: take the work dir's lock so two commands never share a tree.
+# work_lock: take the work dir's lock so two commands never share a tree,
+# then the lock of the kernel trees and build dirs, which commands of other
+# clones share: wait for it.
 work_lock() {
 	[[ ${MDEV_PIPELINE_LOCKED:-} != "$WORK" ]] || return 0
-	mkdir -p "$WORK"
+	mkdir -p "$WORK" "$KWORK"
 	exec 9>"$WORK/.lock"
 	flock -n 9 || die $E_TREE "another command is using $WORK; wait for it to finish"
+	if [[ $KWORK != "$WORK" ]]; then
+		exec 7>"$KWORK/.lock"
+		if ! flock -n 7; then
+			say "waiting for the command of another clone that uses $KWORK"
+			flock 7
+		fi
+	fi
 	export MDEV_PIPELINE_LOCKED=$WORK
 }
 
@@ -488,9 +505,9 @@ tree_from_base() {
 	base_cache
 	if ! tree_is_clone_of "$BASE_REPO"; then
 		[[ ! -e $TREE ]] || say "replacing $TREE: it is not a clone of $BASE_REPO"
-		mkdir -p "$WORK"
-		rm -rf "$WORK"/tmp.linux.*
-		tmp=$(mktemp -d "$WORK/tmp.linux.XXXXXX")
+		mkdir -p "$KWORK"
+		rm -rf "$KWORK"/tmp.linux.*
+		tmp=$(mktemp -d "$KWORK/tmp.linux.XXXXXX")
 		git clone -q --shared --no-checkout --branch base "$BASE_REPO" "$tmp/linux" ||
 			die $E_TREE "git clone --shared $BASE_REPO failed"
 		rm -rf "$TREE"
@@ -535,13 +552,15 @@ tree_from_kernel_dir() {
 
 # kernel_dir_tree DIR: our worktree of the checkout DIR and its branch.
 kernel_dir_tree() {
-	TREE=$WORK/kernel-dir-$(printf '%s' "$1" | sha1sum | cut -c1-8)
+	TREE=$KWORK/kernel-dir-$(printf '%s' "$1" | sha1sum | cut -c1-8)
 	SERIES_BRANCH=mdev-pipeline/series
 }
 
 # tree_locate: find the tree and series branch of the last scripts/run,
-# without changing anything.
+# without changing anything.  The trees are shared by every clone: the
+# series must be the one this clone applied (tree_reset's mark).
 tree_locate() {
+	local owner
 	if [[ -n ${KERNEL_DIR:-} ]]; then
 		kernel_dir_tree "$(cd "$KERNEL_DIR" && pwd)"
 		BASE_COMMIT=$(cat "$TREE.base" 2>/dev/null || true)
@@ -552,11 +571,15 @@ tree_locate() {
 	if [[ -z $BASE_COMMIT ]] || ! git_t rev-parse -q --verify "refs/heads/$SERIES_BRANCH" >/dev/null; then
 		die $E_TREE "no applied series in $TREE; run scripts/run first"
 	fi
+	owner=$(cat "$(git_t rev-parse --absolute-git-dir)/mdev-pipeline-clone" 2>/dev/null || true)
+	[[ $owner == "$REPO" ]] ||
+		die $E_TREE "the series in $TREE is not the one of this clone (applied from ${owner:-an unknown clone}); run scripts/run first"
 }
 
 # tree_reset: drop any leftover state of an earlier run (an interrupted
 # git am, edits, build files) and check out a fresh series branch at the
-# base.  The tree is ours (under the work dir), so cleaning it is safe.
+# base, marked as this clone's (tree_locate).  The tree is ours (under the
+# kernel work dir), so cleaning it is safe.
 tree_reset() {
 	local gd
 	gd=$(git_t rev-parse --absolute-git-dir)
@@ -568,6 +591,7 @@ tree_reset() {
 	git_t reset -q --hard
 	git_t clean -q -ffdx
 	git_t checkout -q -B "$SERIES_BRANCH" "$BASE_COMMIT"
+	printf '%s\n' "$REPO" >"$gd/mdev-pipeline-clone"
 	tree_identity
 }
 
@@ -748,21 +772,21 @@ build_dir() {
 	case $c in
 	bisect) c=normal ;;
 	esac
-	printf '%s/build/%s-%s' "$WORK" "$t" "$c"
+	printf '%s/build/%s-%s' "$KWORK" "$t" "$c"
 }
 
 # ccache_setup: compile through ccache, in the cache ccache uses anyway
 # (CCACHE_DIR when set, else its own default), so that every clone and
-# work dir of the machine shares it.  Paths below the work dir are hashed
-# relative to it and the build dir's path is not hashed: two clones in
-# different folders, whose work dirs have the same layout, hit the same
-# entries.  Depend mode: ccache hashes the source, the headers of the
+# work dir of the machine shares it.  Paths below $KWORK (the kernel trees
+# and build dirs) are hashed relative to it and the build dir's path is not
+# hashed: work dirs in different folders, with the same layout, hit the
+# same entries.  Depend mode: ccache hashes the source, the headers of the
 # compiler's dependency file (kbuild's -Wp,-MMD) and the command line, and
 # on a miss compiles once, without the extra preprocessor run of its
 # default mode: rebuilding 205 objects of the debug kernel without hits
 # took 154 s instead of 194 s here.
 ccache_setup() {
-	export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
+	export CCACHE_BASEDIR=$KWORK CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
 	[[ ! -d /usr/lib/ccache ]] || PATH=/usr/lib/ccache:$PATH
 	ccache_mark
 }

@@ -232,6 +232,14 @@ sleep 1 # another second in the Message-Ids, were they not pinned
 run_fake PATCHES_DIR="$T/exp1" "$REPO/scripts/run" --no-deps 2>/dev/null
 run_fake "$REPO/scripts/export" -o "$T/exp2" 2>/dev/null
 diff -r "$T/exp1" "$T/exp2" >/dev/null && ok "export: round trip is byte for byte" || not_ok "export: round trip is byte for byte"
+# The trees are shared by the clones: another clone's export refuses the
+# series this one applied.
+mkdir -p "$T/other"
+cp -r "$REPO/scripts" "$REPO/cover-letter.txt" "$T/other/"
+expect "export: another clone's series is refused, exit 4" 4 'not the one of this clone' \
+	run_fake "$T/other/scripts/export" -o "$T/exp3"
+[[ ! -e $T/exp3 ]] && ok "export: nothing written for another clone's series" ||
+	not_ok "export: nothing written for another clone's series"
 
 # ---- interruptions
 # Killed during extraction: a half tree in a temp dir of the cache, never
