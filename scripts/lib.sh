@@ -211,7 +211,7 @@ DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl)
 # ...and what the qemu config of "scripts/run --qemu" needs (QEMU x86_64;
 # qboot from qemu-system-data).
 # shellcheck disable=SC2034
-DEPS_SMP=(qemu-system-x86 qemu-system-data)
+DEPS_QEMU=(qemu-system-x86 qemu-system-data)
 
 # ---------------------------------------------------------------- mainline
 
