@@ -458,18 +458,18 @@ base_cache() {
 
 # work_lock: take the work dir's lock so two commands never share a tree,
 # then the lock of the kernel trees and build dirs, which commands of other
-# clones share: wait for it.
+# clones share ($CACHE/work.lock, beside the dir, so that removing the dir
+# never frees it).  Neither is waited for: a command that waited while
+# holding KBUILD_LOCK (flock KBUILD_LOCK scripts/check) could wait forever
+# for one that holds this lock and waits for KBUILD_LOCK.
 work_lock() {
 	[[ ${MDEV_PIPELINE_LOCKED:-} != "$WORK" ]] || return 0
 	mkdir -p "$WORK" "$KWORK"
 	exec 9>"$WORK/.lock"
 	flock -n 9 || die $E_TREE "another command is using $WORK; wait for it to finish"
 	if [[ $KWORK != "$WORK" ]]; then
-		exec 7>"$KWORK/.lock"
-		if ! flock -n 7; then
-			say "waiting for the command of another clone that uses $KWORK"
-			flock 7
-		fi
+		exec 7>"$CACHE/work.lock"
+		flock -n 7 || die $E_TREE "a command of another clone is using $KWORK (the kernel trees and build dirs every clone shares); wait for it to finish"
 	fi
 	export MDEV_PIPELINE_LOCKED=$WORK
 }
@@ -556,9 +556,10 @@ kernel_dir_tree() {
 	SERIES_BRANCH=mdev-pipeline/series
 }
 
-# tree_locate: find the tree and series branch of the last scripts/run,
-# without changing anything.  The trees are shared by every clone: the
-# series must be the one this clone applied (tree_reset's mark).
+# tree_locate [any]: find the tree and series branch of the last
+# scripts/run, without changing anything.  The trees are shared by every
+# clone: the series must be the one this clone applied (tree_reset's
+# mark), unless "any" (scripts/send, which applies its own patches).
 tree_locate() {
 	local owner
 	if [[ -n ${KERNEL_DIR:-} ]]; then
@@ -571,6 +572,7 @@ tree_locate() {
 	if [[ -z $BASE_COMMIT ]] || ! git_t rev-parse -q --verify "refs/heads/$SERIES_BRANCH" >/dev/null; then
 		die $E_TREE "no applied series in $TREE; run scripts/run first"
 	fi
+	[[ ${1:-} != any ]] || return 0
 	owner=$(cat "$(git_t rev-parse --absolute-git-dir)/mdev-pipeline-clone" 2>/dev/null || true)
 	[[ $owner == "$REPO" ]] ||
 		die $E_TREE "the series in $TREE is not the one of this clone (applied from ${owner:-an unknown clone}); run scripts/run first"
@@ -581,8 +583,13 @@ tree_locate() {
 # base, marked as this clone's (tree_locate).  The tree is ours (under the
 # kernel work dir), so cleaning it is safe.
 tree_reset() {
-	local gd
+	local gd owner
 	gd=$(git_t rev-parse --absolute-git-dir)
+	owner=$(cat "$gd/mdev-pipeline-clone" 2>/dev/null || true)
+	if [[ -n $owner && $owner != "$REPO" ]] &&
+		{ [[ -d $gd/rebase-apply ]] || ! git_t diff --quiet HEAD 2>/dev/null; }; then
+		die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
+	fi
 	rm -f "$gd/index.lock"
 	if [[ -d $gd/rebase-apply ]]; then
 		say "aborting the git am left by an earlier run"

@@ -281,6 +281,40 @@ expect "cache: another work dir reuses the cached base, no extraction" 0 'all te
 ! grep -q 'extracting' "$T/err" && [[ $(git -C "$T/work2/linux-$MAINLINE" rev-parse base) == "$base1" ]] &&
 	grep -qx "$CACHE/trees/tarball-.*\.git/objects" "$T/work2/linux-$MAINLINE/.git/objects/info/alternates" &&
 	ok "cache: the second tree is a shared clone of the same base" || not_ok "cache: the second tree is a shared clone of the same base"
+
+# ---- the kernel work dir: without WORK_DIR, the trees and build dirs of
+# every clone are in the cache's work/, the logs in the clone's .work/
+for c in c1 c2; do
+	mkdir -p "$T/$c"
+	cp -r "$REPO/scripts" "$REPO/kunit" "$REPO/Kconfig.fragment" "$REPO/cover-letter.txt" "$T/$c/"
+done
+# clone_run CLONE CMD ARGS...: a command of that clone, without WORK_DIR.
+clone_run() {
+	local c=$1 cmd=$2
+	shift 2
+	env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$T/$c/scripts/$cmd" "$@"
+}
+KT=$CACHE/work/linux-$MAINLINE
+expect "work dir: a clone's run passes" 0 'all tests passed' clone_run c1 run --no-deps
+[[ -d $KT/.git && -d $CACHE/work/build/$MAINLINE-normal && -d $T/c1/.work/logs && ! -e $T/c1/.work/linux-$MAINLINE ]] &&
+	ok "work dir: tree and build dir in the cache's work/, logs in the clone's .work/" ||
+	not_ok "work dir: tree and build dir in the cache's work/, logs in the clone's .work/"
+exec {held}>"$CACHE/work.lock"
+flock "$held"
+expect "work dir: another clone's command refuses while one runs, exit 4" 4 'a command of another clone is using' \
+	clone_run c2 run --no-deps
+exec {held}>&-
+expect "work dir: the other clone's run passes after it" 0 'all tests passed' clone_run c2 run --no-deps
+expect "work dir: the first clone's export refuses the other's series, exit 4" 4 'not the one of this clone' \
+	clone_run c1 export -o "$T/exp4"
+mkdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
+expect "work dir: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
+	clone_run c1 run --no-deps
+[[ -d $(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply ]] && ok "work dir: the git am is still there" ||
+	not_ok "work dir: the git am is still there"
+rmdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
+expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
+
 ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
 # damage DESCRIPTION COMMAND...: damage the entry, then a run must notice,
 # make it again (same commit) and pass.
@@ -498,6 +532,10 @@ scan() {
 scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 0x60006afa' \
 	'Call Trace:' ' [<6002b090>] ? um_set_signals+0x0/0x50' '---[ end trace 0000000000000000 ]---' 'ok' &&
 	ok "log_scan: a listed WARNING covers its splat" || not_ok "log_scan: a listed WARNING covers its splat"
+for w in 'virt-pci.c:1005 um_pci_init+0xc7/0xd4' 'virt-pci.c:886 0x6000637d' 'virt-pci.c:886 um_pci_init+0xc7/0xd4'; do
+	scan "WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/$w" '---[ end trace 0000000000000000 ]---' 'ok' &&
+		ok "log_scan: the listed WARNING at $w" || not_ok "log_scan: the listed WARNING at $w"
+done
 scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1006 0x60006afa' &&
 	not_ok "log_scan: a WARNING elsewhere with a bare address fails" || ok "log_scan: a WARNING elsewhere with a bare address fails"
 scan 'BUG: KASAN: slab-use-after-free in mdev_device_remove+0x1/0x2' &&
