@@ -412,7 +412,10 @@ cache_repo_make() {
 	mkdir "$tmp/src"
 	base_extract "$tmp/src"
 	version=$(make -s -C "$tmp/src" kernelversion)
-	g=(git -c core.autocrlf=false -c core.filemode=true -c core.symlinks=true
+	# The identity and dates are the commit's own: GIT_AUTHOR_NAME and the
+	# like from the environment would override -c user.name.
+	g=(env -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u GIT_COMMITTER_NAME -u GIT_COMMITTER_EMAIL
+		git -c core.autocrlf=false -c core.filemode=true -c core.symlinks=true
 		-c gc.auto=0 -c maintenance.auto=false
 		--git-dir="$tmp/repo.git" --work-tree="$tmp/src")
 	git init -q --bare -b base "$tmp/repo.git"
@@ -556,10 +559,11 @@ kernel_dir_tree() {
 	SERIES_BRANCH=mdev-pipeline/series
 }
 
-# tree_locate [any]: find the tree and series branch of the last
+# tree_locate mine|any: find the tree and series branch of the last
 # scripts/run, without changing anything.  The trees are shared by every
-# clone: the series must be the one this clone applied (tree_reset's
-# mark), unless "any" (scripts/send, which applies its own patches).
+# clone: with "mine", the series must be the one this clone applied
+# (tree_reset's mark); "any" is for scripts/send, which applies its own
+# patches.
 tree_locate() {
 	local owner
 	if [[ -n ${KERNEL_DIR:-} ]]; then
@@ -572,7 +576,7 @@ tree_locate() {
 	if [[ -z $BASE_COMMIT ]] || ! git_t rev-parse -q --verify "refs/heads/$SERIES_BRANCH" >/dev/null; then
 		die $E_TREE "no applied series in $TREE; run scripts/run first"
 	fi
-	[[ ${1:-} != any ]] || return 0
+	[[ $1 != any ]] || return 0
 	owner=$(cat "$(git_t rev-parse --absolute-git-dir)/mdev-pipeline-clone" 2>/dev/null || true)
 	[[ $owner == "$REPO" ]] ||
 		die $E_TREE "the series in $TREE is not the one of this clone (applied from ${owner:-an unknown clone}); run scripts/run first"

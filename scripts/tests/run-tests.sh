@@ -53,6 +53,14 @@ make_fake_kernel() {
 	printf 'kernelversion:\n\t@echo 6.12.0-fake\n' >"$d/Makefile"
 	printf '/*\n' >"$d/.gitignore"
 	for i in 1 2 3 4 5 6 7 8; do echo "line $i"; done >"$d/drivers/vfio/mdev/mdev_core.c"
+	# An executable script, a symlink to a file and one to a directory, a
+	# name with a quote: the modes and names the base commit records.
+	mkdir -p "$d/scripts" "$d/tools/odd"
+	printf '#!/bin/sh\n' >"$d/scripts/tool.sh"
+	chmod +x "$d/scripts/tool.sh"
+	ln -s ../Makefile "$d/scripts/Makefile.link"
+	ln -s ../drivers "$d/tools/drivers.link"
+	echo x >"$d/tools/odd/a\"b"
 	cat >"$d/tools/testing/kunit/kunit.py" <<'EOF'
 #!/usr/bin/env python3
 # Fake kunit.py: "build" makes the build dir, "exec" writes a kernel log
@@ -207,6 +215,22 @@ expect "run: a clean KERNEL_DIR works through a worktree" 0 'all tests passed' \
 expect "run: the fake series passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
 TREE=$T/work/linux-$MAINLINE
 base1=$(git -C "$TREE" rev-parse base)
+# The base commit is what "git add -f -A" and "git commit" make of the
+# tarball, with the fixed identity and date.
+rm -rf "$T/addbase" && mkdir -p "$T/addbase/src" && tar -xJf "$T/fake.tar.xz" -C "$T/addbase/src" --strip-components=1
+git init -q "$T/addbase/src"
+git -C "$T/addbase/src" add -f -A
+env -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u GIT_COMMITTER_NAME -u GIT_COMMITTER_EMAIL \
+	GIT_AUTHOR_DATE=2025-01-01T00:00:00Z GIT_COMMITTER_DATE=2025-01-01T00:00:00Z \
+	git -C "$T/addbase/src" -c user.name=base -c user.email=base@localhost \
+	commit -q -m "$(git -C "$TREE" log -1 --format=%s base)"
+[[ $(git -C "$T/addbase/src" rev-parse HEAD) == "$base1" ]] &&
+	ok "cache: the base commit is the one git add -f -A and git commit make" ||
+	not_ok "cache: the base commit is the one git add -f -A and git commit make ($base1, git: $(git -C "$T/addbase/src" rev-parse HEAD))"
+[[ $(git -C "$TREE" ls-tree base scripts/tool.sh | cut -c1-6) == 100755 &&
+	$(git -C "$TREE" ls-tree base tools/drivers.link | cut -c1-6) == 120000 ]] &&
+	ok "cache: the base records an executable and a symlinked directory" ||
+	not_ok "cache: the base records an executable and a symlinked directory"
 expect "run: a failing case, exit 1" 1 'FAILED \(normal config\)' run_fake FAKE_FAIL=1 "$REPO/scripts/run" --no-deps
 expect "run: a warning in the kernel log, exit 7" 7 'WARNING: CPU: 0 PID: 1 at lib/foo.c:1' \
 	run_fake FAKE_LOG=$'boot\nWARNING: CPU: 0 PID: 1 at lib/foo.c:1 foo+0x1/0x2\n' "$REPO/scripts/run" --no-deps
