@@ -413,8 +413,12 @@ cache_repo_make() {
 	base_extract "$tmp/src"
 	version=$(make -s -C "$tmp/src" kernelversion)
 	# The identity and dates are the commit's own: GIT_AUTHOR_NAME and the
-	# like from the environment would override -c user.name.
+	# like from the environment would override -c user.name, and the user's
+	# or the system's git config (commit.gpgSign, i18n.commitEncoding) could
+	# change the commit.
 	g=(env -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u GIT_COMMITTER_NAME -u GIT_COMMITTER_EMAIL
+		-u GIT_INDEX_FILE -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES
+		-u GIT_CONFIG_PARAMETERS -u GIT_CONFIG_COUNT GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 		git -c core.autocrlf=false -c core.filemode=true -c core.symlinks=true
 		-c gc.auto=0 -c maintenance.auto=false
 		--git-dir="$tmp/repo.git" --work-tree="$tmp/src")
@@ -559,6 +563,18 @@ kernel_dir_tree() {
 	SERIES_BRANCH=mdev-pipeline/series
 }
 
+# tree_guard: stop if another clone left a git am under way or changes in
+# the shared tree (a rebase by hand?): resetting it would drop them.
+tree_guard() {
+	local gd owner
+	gd=$(git_t rev-parse --absolute-git-dir)
+	owner=$(cat "$gd/mdev-pipeline-clone" 2>/dev/null || true)
+	if [[ -n $owner && $owner != "$REPO" ]] &&
+		{ [[ -d $gd/rebase-apply ]] || [[ -n $(git_t status --porcelain 2>/dev/null) ]]; }; then
+		die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
+	fi
+}
+
 # tree_locate mine|any: find the tree and series branch of the last
 # scripts/run, without changing anything.  The trees are shared by every
 # clone: with "mine", the series must be the one this clone applied
@@ -566,6 +582,10 @@ kernel_dir_tree() {
 # patches.
 tree_locate() {
 	local owner
+	case $1 in
+	mine | any) ;;
+	*) die $E_USAGE "tree_locate: '$1' is neither mine nor any" ;;
+	esac
 	if [[ -n ${KERNEL_DIR:-} ]]; then
 		kernel_dir_tree "$(cd "$KERNEL_DIR" && pwd)"
 		BASE_COMMIT=$(cat "$TREE.base" 2>/dev/null || true)
@@ -587,13 +607,9 @@ tree_locate() {
 # base, marked as this clone's (tree_locate).  The tree is ours (under the
 # kernel work dir), so cleaning it is safe.
 tree_reset() {
-	local gd owner
+	local gd
 	gd=$(git_t rev-parse --absolute-git-dir)
-	owner=$(cat "$gd/mdev-pipeline-clone" 2>/dev/null || true)
-	if [[ -n $owner && $owner != "$REPO" ]] &&
-		{ [[ -d $gd/rebase-apply ]] || ! git_t diff --quiet HEAD 2>/dev/null; }; then
-		die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
-	fi
+	tree_guard
 	rm -f "$gd/index.lock"
 	if [[ -d $gd/rebase-apply ]]; then
 		say "aborting the git am left by an earlier run"

@@ -337,6 +337,11 @@ expect "work dir: a git am of another clone under way is kept, exit 4" 4 'has a 
 [[ -d $(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply ]] && ok "work dir: the git am is still there" ||
 	not_ok "work dir: the git am is still there"
 rmdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
+echo "by hand" >>"$KT/Makefile"
+expect "work dir: a change of another clone in the tree is kept, exit 4" 4 'has a git am under way or changes of the clone' \
+	clone_run c1 run --no-deps
+grep -q "by hand" "$KT/Makefile" && ok "work dir: the change is still there" || not_ok "work dir: the change is still there"
+git -C "$KT" checkout -q Makefile
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
 
 ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
