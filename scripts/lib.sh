@@ -563,6 +563,36 @@ kernel_dir_tree() {
 	SERIES_BRANCH=mdev-pipeline/series
 }
 
+# tree_times_save: if $TREE is clean on its series branch, note its
+# commit and the times of the files the series changes, for
+# tree_times_restore.  Not with KERNEL_DIR.
+tree_times_save() {
+	local f
+	TIMES_COMMIT=
+	TIMES=()
+	[[ -z ${KERNEL_DIR:-} && -e $TREE/.git ]] || return 0
+	[[ $(git_t symbolic-ref -q HEAD 2>/dev/null) == refs/heads/series ]] || return 0
+	git_t rev-parse -q --verify refs/heads/base >/dev/null || return 0
+	[[ -z $(git_t status --porcelain 2>/dev/null) ]] || return 0
+	while IFS= read -r -d '' f; do
+		[[ ! -f $TREE/$f ]] || TIMES+=("$f" "$(stat -c %.9Y "$TREE/$f")")
+	done < <(git_t diff -z --name-only base HEAD)
+	TIMES_COMMIT=$(git_t rev-parse HEAD)
+}
+
+# tree_times_restore: after the series is applied again, if the result is
+# the commit tree_times_save noted (the ids depend on the patches only),
+# the files have their content of before: give them back their times, so
+# that kbuild rebuilds nothing for them.
+tree_times_restore() {
+	local i
+	[[ -n ${TIMES_COMMIT:-} && $(git_t rev-parse HEAD) == "$TIMES_COMMIT" ]] || return 0
+	for ((i = 0; i < ${#TIMES[@]}; i += 2)); do
+		touch -m -d "@${TIMES[i + 1]}" "$TREE/${TIMES[i]}"
+	done
+	say "the series is the commit already built in $TREE: its files keep their times"
+}
+
 # tree_guard: stop if another clone left a git am under way or changes in
 # the shared tree (a rebase by hand?): resetting it would drop them.
 tree_guard() {

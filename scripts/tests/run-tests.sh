@@ -343,6 +343,15 @@ expect "work dir: a change of another clone in the tree is kept, exit 4" 4 'has 
 grep -q "by hand" "$KT/Makefile" && ok "work dir: the change is still there" || not_ok "work dir: the change is still there"
 git -C "$KT" checkout -q Makefile
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
+# The same series again: its files keep their times; another series: not.
+touch -m -d @1000000000 "$KT/drivers/vfio/mdev/mdev_core.c"
+expect "run: the same series again keeps the times of its files" 0 'keep their times' clone_run c1 run --no-deps
+[[ $(stat -c %Y "$KT/drivers/vfio/mdev/mdev_core.c") == 1000000000 ]] && ok "run: mdev_core.c kept its time" ||
+	not_ok "run: mdev_core.c kept its time"
+mkdir -p "$T/one" && cp "$T/good"/0000-* "$T/good"/0001-* "$T/one"/
+env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/one" "$T/c1/scripts/run" --no-deps >/dev/null 2>"$T/err" || true
+! grep -q 'keep their times' "$T/err" && [[ $(stat -c %Y "$KT/drivers/vfio/mdev/mdev_core.c") != 1000000000 ]] &&
+	ok "run: another series gets new times" || not_ok "run: another series gets new times"
 
 ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
 # damage DESCRIPTION COMMAND...: damage the entry, then a run must notice,
