@@ -563,9 +563,11 @@ kernel_dir_tree() {
 	SERIES_BRANCH=mdev-pipeline/series
 }
 
-# tree_times_save: if $TREE is clean on its series branch, note its
-# commit and the times of the files the series changes, for
-# tree_times_restore.  Not with KERNEL_DIR.
+# tree_times_save: if $TREE has no changes git sees (the base's
+# .gitignore of "/*" hides untracked files; the restore never touches
+# those) on its series branch, note its commit and the times of the
+# regular files the series changes, for tree_times_restore.  Not with
+# KERNEL_DIR.
 tree_times_save() {
 	local f
 	TIMES_COMMIT=
@@ -575,7 +577,7 @@ tree_times_save() {
 	git_t rev-parse -q --verify refs/heads/base >/dev/null || return 0
 	[[ -z $(git_t status --porcelain 2>/dev/null) ]] || return 0
 	while IFS= read -r -d '' f; do
-		[[ ! -f $TREE/$f ]] || TIMES+=("$f" "$(stat -c %.9Y "$TREE/$f")")
+		[[ ! -f $TREE/$f || -L $TREE/$f ]] || TIMES+=("$f" "$(stat -c %.9Y "$TREE/$f")")
 	done < <(git_t diff -z --name-only base HEAD)
 	TIMES_COMMIT=$(git_t rev-parse HEAD)
 }
@@ -590,6 +592,9 @@ tree_times_restore() {
 	for ((i = 0; i < ${#TIMES[@]}; i += 2)); do
 		touch -m -d "@${TIMES[i + 1]}" "$TREE/${TIMES[i]}"
 	done
+	# The index still has the times of git am: refresh it, or the next
+	# git reset --hard (scripts/check) writes those files again.
+	git_t update-index -q --refresh >/dev/null || true
 	say "the series is the commit already built in $TREE: its files keep their times"
 }
 
