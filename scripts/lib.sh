@@ -598,12 +598,17 @@ tree_times_restore() {
 	say "the series is the commit already built in $TREE: its files keep their times"
 }
 
+# tree_owner: the clone whose series tree_reset last marked in $TREE.
+tree_owner() {
+	cat "$(git_t rev-parse --absolute-git-dir)/mdev-pipeline-clone" 2>/dev/null || true
+}
+
 # tree_guard: stop if another clone left a git am under way or changes in
 # the shared tree (a rebase by hand?): resetting it would drop them.
 tree_guard() {
 	local gd owner
 	gd=$(git_t rev-parse --absolute-git-dir)
-	owner=$(cat "$gd/mdev-pipeline-clone" 2>/dev/null || true)
+	owner=$(tree_owner)
 	if [[ -n $owner && $owner != "$REPO" ]] &&
 		{ [[ -d $gd/rebase-apply ]] || [[ -n $(git_t status --porcelain 2>/dev/null) ]]; }; then
 		die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
@@ -632,7 +637,7 @@ tree_locate() {
 		die $E_TREE "no applied series in $TREE; run scripts/run first"
 	fi
 	[[ $1 != any ]] || return 0
-	owner=$(cat "$(git_t rev-parse --absolute-git-dir)/mdev-pipeline-clone" 2>/dev/null || true)
+	owner=$(tree_owner)
 	[[ $owner == "$REPO" ]] ||
 		die $E_TREE "the series in $TREE is not the one of this clone (applied from ${owner:-an unknown clone}); run scripts/run first"
 }
