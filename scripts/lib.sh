@@ -381,7 +381,9 @@ cache_repo_ok() {
 	git --git-dir="$repo" fsck --no-progress --connectivity-only --no-dangling >/dev/null 2>&1
 }
 
-# base_extract DIR: the base's source tree into DIR.
+# base_extract DIR: the base's source tree into DIR, every file with the
+# time of its extraction (as a checkout gives it: kbuild then rebuilds
+# what a build dir made from an older tree has).
 base_extract() {
 	local deb
 	case $BASE_FROM in
@@ -389,7 +391,7 @@ base_extract() {
 		deb=$(mainline_deb) || exit
 		say "extracting $BASE_PKG.tar.xz from $deb"
 		if ! dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "*$BASE_PKG.tar.xz" |
-			tar -xJ -C "$1" --strip-components=1; then
+			tar -xJ -m -C "$1" --strip-components=1; then
 			rm -f "$deb" # a damaged download: fetched again next time
 			die $E_DEPS "could not extract $BASE_PKG.tar.xz from $deb (removed; rerun to download it again); check disk space"
 		fi
@@ -397,15 +399,19 @@ base_extract() {
 	*)
 		[[ -f $BASE_TARBALL ]] || die $E_DEPS "$BASE_TARBALL not found; install $BASE_PKG (apt-get install $BASE_PKG)"
 		say "extracting $BASE_TARBALL"
-		tar -xf "$BASE_TARBALL" -C "$1" --strip-components=1 ||
+		tar -xf "$BASE_TARBALL" -m -C "$1" --strip-components=1 ||
 			die $E_TREE "could not extract $BASE_TARBALL; check disk space"
 		;;
 	esac
 }
 
-# cache_repo_make REPO: make the entry REPO (the caller holds its lock).
+# cache_repo_make REPO [keep]: make the entry REPO (the caller holds its
+# lock).  Its objects stay loose: packing them took longer (about a
+# minute for 7.3) than any command spends reading them.  With "keep", the
+# extracted files and the index that committed them are left in BASE_SRC
+# (src/ and index), for tree_from_base to make its tree of.
 cache_repo_make() {
-	local repo=$1 name tmp version commit g
+	local repo=$1 keep=${2:-} name tmp version commit g
 	name=$(basename "$repo")
 	rm -rf "$CACHE/trees/tmp.$name".* # left by a killed run
 	tmp=$(mktemp -d "$CACHE/trees/tmp.$name.XXXXXX")
@@ -429,21 +435,32 @@ cache_repo_make() {
 		"${g[@]}" -c user.name=base -c user.email=base@localhost \
 		commit -q -m "Linux $version (Debian $BASE_PKG)"
 	commit=$("${g[@]}" rev-parse HEAD)
-	rm -rf "$tmp/src" "$tmp/repo.git/index"
+	if [[ -n $keep ]]; then
+		mv "$tmp/repo.git/index" "$tmp/index"
+	else
+		rm -rf "$tmp/src" "$tmp/repo.git/index"
+	fi
 	git --git-dir="$tmp/repo.git" config gc.auto 0
-	git --git-dir="$tmp/repo.git" repack -a -d -q --window=0
 	printf 'commit %s\npackage %s %s\n' "$commit" "$BASE_PKG" "$BASE_PKG_VERSION" >"$tmp/repo.git/$BASE_MARKER"
 	if [[ -e $repo ]]; then
 		mv "$repo" "$tmp/old"
 	fi
 	mv "$tmp/repo.git" "$repo"
-	rm -rf "$tmp"
+	rm -rf "$tmp/old"
+	if [[ -n $keep ]]; then
+		BASE_SRC=$tmp
+	else
+		rm -rf "$tmp"
+	fi
 }
 
-# base_cache: make sure the cache entry of the base exists and is whole
-# (a partial or damaged one is made again); set BASE_REPO and BASE_COMMIT.
+# base_cache [keep]: make sure the cache entry of the base exists and is
+# whole (a partial or damaged one is made again); set BASE_REPO and
+# BASE_COMMIT.  With "keep", an entry made now leaves its files in
+# BASE_SRC (cache_repo_make), which the caller removes.
 base_cache() {
 	local fd
+	BASE_SRC=
 	base_version
 	mkdir -p "$CACHE/trees"
 	BASE_REPO=$CACHE/trees/$(base_cache_name).git
@@ -454,7 +471,7 @@ base_cache() {
 	fi
 	if ! cache_repo_ok "$BASE_REPO"; then
 		[[ ! -e $BASE_REPO ]] || warn "$BASE_REPO is incomplete or damaged: making it again"
-		cache_repo_make "$BASE_REPO"
+		cache_repo_make "$BASE_REPO" "${1:-}"
 		cache_repo_ok "$BASE_REPO" || die $E_TREE "$BASE_REPO is not whole right after it was made; check disk space"
 	fi
 	exec {fd}>&-
@@ -505,11 +522,13 @@ tree_is_clone_of() {
 # tree_from_base: $TREE, a shared clone of the base's cache entry (its
 # objects are the cache's; only the series' are its own).  A tree of
 # another version of the base, or a broken one, is replaced: the tree is
-# ours.  The clone is made in a temp dir and renamed.
+# ours.  The clone is made in a temp dir and renamed.  When the entry was
+# made just now, the files it was made of become the tree, with the index
+# that committed them, instead of a second checkout of the same files.
 tree_from_base() {
 	local tmp
 	SERIES_BRANCH=series
-	base_cache
+	base_cache keep
 	if ! tree_is_clone_of "$BASE_REPO"; then
 		[[ ! -e $TREE ]] || say "replacing $TREE: it is not a clone of $BASE_REPO"
 		mkdir -p "$KWORK"
@@ -517,10 +536,19 @@ tree_from_base() {
 		tmp=$(mktemp -d "$KWORK/tmp.linux.XXXXXX")
 		git clone -q --shared --no-checkout --branch base "$BASE_REPO" "$tmp/linux" ||
 			die $E_TREE "git clone --shared $BASE_REPO failed"
+		if [[ -n $BASE_SRC && $(stat -c %d "$BASE_SRC") == "$(stat -c %d "$tmp")" ]]; then
+			mv "$tmp/linux/.git" "$BASE_SRC/src/.git"
+			mv "$BASE_SRC/index" "$BASE_SRC/src/.git/index"
+			rmdir "$tmp/linux"
+			mv "$BASE_SRC/src" "$tmp/linux"
+			say "$TREE: the files the base was committed from (no second checkout)"
+		fi
 		rm -rf "$TREE"
 		mv "$tmp/linux" "$TREE"
 		rm -rf "$tmp"
 	fi
+	[[ -z $BASE_SRC ]] || rm -rf "$BASE_SRC"
+	BASE_SRC=
 	base_commit_note
 }
 

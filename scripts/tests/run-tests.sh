@@ -281,6 +281,14 @@ wait "$pid" 2>/dev/null || true
 ! compgen -G "$CACHE/trees/*.git" >/dev/null && [[ ! -e $TREE ]] &&
 	ok "interrupted extraction leaves no cache entry and no tree" || not_ok "interrupted extraction leaves no cache entry and no tree"
 expect "a run after an interrupted extraction succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+# The new entry's files became the tree: with the index that committed
+# them, the tree is clean, and every file of the tarball is in the base.
+git -C "$TREE" update-index -q --really-refresh >/dev/null || true
+grep -q 'the files the base was committed from' "$T/err" && [[ -z $(git -C "$TREE" status --porcelain) ]] &&
+	git -C "$TREE" diff-index --quiet HEAD &&
+	[[ $(git -C "$TREE" ls-tree -r --name-only base | wc -l) -eq $(tar -tf "$T/fake.tar.xz" | grep -vc '/$') ]] &&
+	ok "the tree is the extracted files, clean, every file in the base" ||
+	not_ok "the tree is the extracted files, clean, every file in the base"
 [[ $(git -C "$TREE" rev-parse base) == "$base1" ]] && ok "the base commit is the same" || not_ok "the base commit is the same"
 ! compgen -G "$CACHE/trees/tmp.*" >/dev/null && ! compgen -G "$T/work/tmp.*" >/dev/null &&
 	ok "no temp tree left" || not_ok "no temp tree left"
@@ -373,8 +381,12 @@ damage() {
 }
 damage "a missing marker file" rm "$ENTRY/mdev-pipeline-base"
 damage "a missing base ref" rm -f "$ENTRY/refs/heads/base" "$ENTRY/packed-refs"
-rm_packs() { rm -f "$ENTRY"/objects/pack/*; }
-damage "a missing pack (objects gone)" rm_packs
+# Half of the loose objects (the entry keeps them loose) and any pack.
+rm_objects() {
+	find "$ENTRY/objects" -path '*/objects/[0-9a-f][0-9a-f]/*' -type f | awk 'NR % 2' | xargs rm -f
+	rm -f "$ENTRY"/objects/pack/*
+}
+damage "objects gone" rm_objects
 damage "a marker naming another commit" sed -i 's/^commit .*/commit 0123456789012345678901234567890123456789/' "$ENTRY/mdev-pipeline-base"
 git -C "$TREE" remote set-url origin /nowhere
 printf '%s\n' /nowhere/objects >"$TREE/.git/objects/info/alternates"
