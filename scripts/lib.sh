@@ -916,9 +916,11 @@ debug_without() {
 }
 
 # kunitconfigs CONFIG: print the --kunitconfig options of a config.
+# Every UML config leaves out what kunit/trim.kunitconfig names.
 kunitconfigs() {
 	echo "--kunitconfig=drivers/vfio/mdev"
 	echo "--kunitconfig=$REPO/Kconfig.fragment"
+	[[ $(kunit_arch "$1") != um ]] || echo "--kunitconfig=$REPO/kunit/trim.kunitconfig"
 	case $1 in
 	debug)
 		# Two CPUs, without kmemleak (kunit/smp.kunitconfig).
