@@ -383,7 +383,9 @@ cache_repo_ok() {
 
 # base_extract DIR: the base's source tree into DIR, every file with the
 # time of its extraction (as a checkout gives it: kbuild then rebuilds
-# what a build dir made from an older tree has).
+# what a build dir made from an older tree has).  Debian's tarballs are
+# xz streams of many blocks (69 for linux-source-7.3), which xz
+# decompresses on every core with -T0.
 base_extract() {
 	local deb
 	case $BASE_FROM in
@@ -391,7 +393,7 @@ base_extract() {
 		deb=$(mainline_deb) || exit
 		say "extracting $BASE_PKG.tar.xz from $deb"
 		if ! dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "*$BASE_PKG.tar.xz" |
-			tar -xJ -m -C "$1" --strip-components=1; then
+			xz -dc -T0 | tar -x -m -C "$1" --strip-components=1; then
 			rm -f "$deb" # a damaged download: fetched again next time
 			die $E_DEPS "could not extract $BASE_PKG.tar.xz from $deb (removed; rerun to download it again); check disk space"
 		fi
@@ -399,8 +401,10 @@ base_extract() {
 	*)
 		[[ -f $BASE_TARBALL ]] || die $E_DEPS "$BASE_TARBALL not found; install $BASE_PKG (apt-get install $BASE_PKG)"
 		say "extracting $BASE_TARBALL"
-		tar -xf "$BASE_TARBALL" -m -C "$1" --strip-components=1 ||
-			die $E_TREE "could not extract $BASE_TARBALL; check disk space"
+		case $BASE_TARBALL in
+		*.xz) xz -dc -T0 "$BASE_TARBALL" | tar -x -m -C "$1" --strip-components=1 ;;
+		*) tar -xf "$BASE_TARBALL" -m -C "$1" --strip-components=1 ;;
+		esac || die $E_TREE "could not extract $BASE_TARBALL; check disk space"
 		;;
 	esac
 }
@@ -413,7 +417,6 @@ base_extract() {
 cache_repo_make() {
 	local repo=$1 keep=${2:-} name tmp version commit g
 	name=$(basename "$repo")
-	rm -rf "$CACHE/trees/tmp.$name".* # left by a killed run
 	tmp=$(mktemp -d "$CACHE/trees/tmp.$name.XXXXXX")
 	mkdir "$tmp/src"
 	base_extract "$tmp/src"
@@ -430,7 +433,9 @@ cache_repo_make() {
 		--git-dir="$tmp/repo.git" --work-tree="$tmp/src")
 	git init -q --bare -b base "$tmp/repo.git"
 	say "committing the base"
-	"${g[@]}" add -f -A
+	# The loose objects reach the disk before the marker is written
+	# (git's default fsyncs only packs).
+	"${g[@]}" -c core.fsync=loose-object -c core.fsyncMethod=batch add -f -A
 	GIT_AUTHOR_DATE=$BASE_DATE GIT_COMMITTER_DATE=$BASE_DATE \
 		"${g[@]}" -c user.name=base -c user.email=base@localhost \
 		commit -q -m "Linux $version (Debian $BASE_PKG)"
@@ -457,25 +462,34 @@ cache_repo_make() {
 # base_cache [keep]: make sure the cache entry of the base exists and is
 # whole (a partial or damaged one is made again); set BASE_REPO and
 # BASE_COMMIT.  With "keep", an entry made now leaves its files in
-# BASE_SRC (cache_repo_make), which the caller removes.
+# BASE_SRC (cache_repo_make), and the entry's lock stays taken until the
+# caller has called base_src_done.  The temp dirs of the entry are
+# removed under its lock: those of a killed run.
 base_cache() {
-	local fd
 	BASE_SRC=
 	base_version
 	mkdir -p "$CACHE/trees"
 	BASE_REPO=$CACHE/trees/$(base_cache_name).git
-	exec {fd}>"$BASE_REPO.lock"
-	if ! flock -n "$fd"; then
+	exec {BASE_LOCK_FD}>"$BASE_REPO.lock"
+	if ! flock -n "$BASE_LOCK_FD"; then
 		say "waiting for another run that is making $BASE_REPO"
-		flock "$fd"
+		flock "$BASE_LOCK_FD"
 	fi
+	rm -rf "$CACHE/trees/tmp.$(basename "$BASE_REPO")".*
 	if ! cache_repo_ok "$BASE_REPO"; then
 		[[ ! -e $BASE_REPO ]] || warn "$BASE_REPO is incomplete or damaged: making it again"
 		cache_repo_make "$BASE_REPO" "${1:-}"
 		cache_repo_ok "$BASE_REPO" || die $E_TREE "$BASE_REPO is not whole right after it was made; check disk space"
 	fi
-	exec {fd}>&-
 	BASE_COMMIT=$(git --git-dir="$BASE_REPO" rev-parse refs/heads/base)
+	[[ -n $BASE_SRC ]] || base_src_done
+}
+
+# base_src_done: remove what is left of BASE_SRC and drop the entry's lock.
+base_src_done() {
+	[[ -z $BASE_SRC ]] || rm -rf "$BASE_SRC"
+	BASE_SRC=
+	exec {BASE_LOCK_FD}>&-
 }
 
 # ---------------------------------------------------------------- trees
@@ -536,7 +550,10 @@ tree_from_base() {
 		tmp=$(mktemp -d "$KWORK/tmp.linux.XXXXXX")
 		git clone -q --shared --no-checkout --branch base "$BASE_REPO" "$tmp/linux" ||
 			die $E_TREE "git clone --shared $BASE_REPO failed"
-		if [[ -n $BASE_SRC && $(stat -c %d "$BASE_SRC") == "$(stat -c %d "$tmp")" ]]; then
+		# Only where a rename works (a hard link is the probe): a copy
+		# would give the files new inodes, and the index would not match.
+		if [[ -n $BASE_SRC ]] && ln "$BASE_SRC/index" "$tmp/probe" 2>/dev/null; then
+			rm "$tmp/probe"
 			mv "$tmp/linux/.git" "$BASE_SRC/src/.git"
 			mv "$BASE_SRC/index" "$BASE_SRC/src/.git/index"
 			rmdir "$tmp/linux"
@@ -547,8 +564,7 @@ tree_from_base() {
 		mv "$tmp/linux" "$TREE"
 		rm -rf "$tmp"
 	fi
-	[[ -z $BASE_SRC ]] || rm -rf "$BASE_SRC"
-	BASE_SRC=
+	[[ -z $BASE_SRC ]] || base_src_done
 	base_commit_note
 }
 
@@ -916,11 +932,9 @@ debug_without() {
 }
 
 # kunitconfigs CONFIG: print the --kunitconfig options of a config.
-# Every UML config leaves out what kunit/trim.kunitconfig names.
 kunitconfigs() {
 	echo "--kunitconfig=drivers/vfio/mdev"
 	echo "--kunitconfig=$REPO/Kconfig.fragment"
-	[[ $(kunit_arch "$1") != um ]] || echo "--kunitconfig=$REPO/kunit/trim.kunitconfig"
 	case $1 in
 	debug)
 		# Two CPUs, without kmemleak (kunit/smp.kunitconfig).

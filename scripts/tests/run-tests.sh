@@ -282,10 +282,13 @@ wait "$pid" 2>/dev/null || true
 	ok "interrupted extraction leaves no cache entry and no tree" || not_ok "interrupted extraction leaves no cache entry and no tree"
 expect "a run after an interrupted extraction succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
 # The new entry's files became the tree: with the index that committed
-# them, the tree is clean, and every file of the tarball is in the base.
-git -C "$TREE" update-index -q --really-refresh >/dev/null || true
-grep -q 'the files the base was committed from' "$T/err" && [[ -z $(git -C "$TREE" status --porcelain) ]] &&
-	git -C "$TREE" diff-index --quiet HEAD &&
+# them, the tree is clean without a refresh, a file the series does not
+# touch is older than the entry's marker (not written again), and every
+# file of the tarball is in the base.
+ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
+grep -q 'the files the base was committed from' "$T/err" && git -C "$TREE" diff-files --quiet &&
+	[[ $(stat -c %.9Y "$TREE/Makefile") < $(stat -c %.9Y "$ENTRY/mdev-pipeline-base") ]] &&
+	[[ -z $(git -C "$TREE" status --porcelain) ]] && git -C "$TREE" diff-index --quiet HEAD &&
 	[[ $(git -C "$TREE" ls-tree -r --name-only base | wc -l) -eq $(tar -tf "$T/fake.tar.xz" | grep -vc '/$') ]] &&
 	ok "the tree is the extracted files, clean, every file in the base" ||
 	not_ok "the tree is the extracted files, clean, every file in the base"
@@ -361,7 +364,12 @@ env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/one" "$T/c1/scripts/run" --no-
 ! grep -q 'keep their times' "$T/err" && [[ $(stat -c %Y "$KT/drivers/vfio/mdev/mdev_core.c") != 1000000000 ]] &&
 	ok "run: another series gets new times" || not_ok "run: another series gets new times"
 
-ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
+# A temp dir left by a run killed after it made the entry (the files it
+# was moving into the tree) is removed by the next run.
+mkdir -p "$ENTRY/../tmp.$(basename "$ENTRY").killed/src"
+expect "cache: a run after one killed with the entry made passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+! compgen -G "$CACHE/trees/tmp.*" >/dev/null && ok "cache: its temp dir is removed" || not_ok "cache: its temp dir is removed"
+
 # damage DESCRIPTION COMMAND...: damage the entry, then a run must notice,
 # make it again (same commit) and pass.
 damage() {
