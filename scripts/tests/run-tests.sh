@@ -281,17 +281,30 @@ wait "$pid" 2>/dev/null || true
 ! compgen -G "$CACHE/trees/*.git" >/dev/null && [[ ! -e $TREE ]] &&
 	ok "interrupted extraction leaves no cache entry and no tree" || not_ok "interrupted extraction leaves no cache entry and no tree"
 expect "a run after an interrupted extraction succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
-# The new entry's files became the tree: with the index that committed
-# them, the tree is clean without a refresh, a file the series does not
-# touch is older than the entry's marker (not written again), and every
-# file of the tarball is in the base.
+# The new entry's files became the tree: a file the series does not touch
+# is older than the entry's marker (git reset --hard did not write it
+# again: the moved index matched it), the tree is clean, and every file
+# of the tarball is in the base.
 ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
+older() {
+	local a b
+	a=$(stat -c %.9Y "$1") b=$(stat -c %.9Y "$2")
+	((${a/./} < ${b/./}))
+}
 grep -q 'the files the base was committed from' "$T/err" && git -C "$TREE" diff-files --quiet &&
-	[[ $(stat -c %.9Y "$TREE/Makefile") < $(stat -c %.9Y "$ENTRY/mdev-pipeline-base") ]] &&
+	older "$TREE/Makefile" "$ENTRY/mdev-pipeline-base" &&
 	[[ -z $(git -C "$TREE" status --porcelain) ]] && git -C "$TREE" diff-index --quiet HEAD &&
 	[[ $(git -C "$TREE" ls-tree -r --name-only base | wc -l) -eq $(tar -tf "$T/fake.tar.xz" | grep -vc '/$') ]] &&
 	ok "the tree is the extracted files, clean, every file in the base" ||
 	not_ok "the tree is the extracted files, clean, every file in the base"
+# Where the files cannot be renamed into the tree, it is checked out.
+rm -rf "$CACHE" "$TREE"
+expect "a run that cannot rename the new entry's files into the tree passes" 0 'all tests passed' \
+	run_fake MDEV_PIPELINE_NO_RENAME=1 "$REPO/scripts/run" --no-deps
+! grep -q 'the files the base was committed from' "$T/err" && [[ -z $(git -C "$TREE" status --porcelain) ]] &&
+	[[ $(git -C "$TREE" rev-parse base) == "$base1" ]] && ! compgen -G "$CACHE/trees/tmp.*" >/dev/null &&
+	ok "...its tree is a clean checkout of the same base, no temp dir left" ||
+	not_ok "...its tree is a clean checkout of the same base, no temp dir left"
 [[ $(git -C "$TREE" rev-parse base) == "$base1" ]] && ok "the base commit is the same" || not_ok "the base commit is the same"
 ! compgen -G "$CACHE/trees/tmp.*" >/dev/null && ! compgen -G "$T/work/tmp.*" >/dev/null &&
 	ok "no temp tree left" || not_ok "no temp tree left"
