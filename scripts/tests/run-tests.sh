@@ -365,7 +365,22 @@ echo "by hand" >>"$KT/Makefile"
 expect "work dir: a change of another clone in the tree is kept, exit 4" 4 'has a git am under way or changes of the clone' \
 	clone_run c1 run --no-deps
 grep -q "by hand" "$KT/Makefile" && ok "work dir: the change is still there" || not_ok "work dir: the change is still there"
+# scripts/send checks out a branch of its own in the tree: the same guard.
+SEND_ID=(GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=Tester
+	GIT_CONFIG_KEY_1=user.email GIT_CONFIG_VALUE_1=tester@example.org)
+expect "send: a change of another clone in the tree is kept, exit 4" 4 'has a git am under way or changes of the clone' \
+	env "${SEND_ID[@]}" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$T/c1/scripts/send" --no-deps -o "$T/send1"
+grep -q "by hand" "$KT/Makefile" && [[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
+	! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null && [[ ! -e $T/send1 ]] &&
+	ok "send: the change, the branch and the series are as they were; no mails" ||
+	not_ok "send: the change, the branch and the series are as they were; no mails"
 git -C "$KT" checkout -q Makefile
+mkdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
+expect "send: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
+	env "${SEND_ID[@]}" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$T/c1/scripts/send" --no-deps -o "$T/send1"
+[[ -d $(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply ]] && ok "send: the git am is still there" ||
+	not_ok "send: the git am is still there"
+rmdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
 # The same series again: its files keep their times; another series: not.
 touch -m -d @1000000000 "$KT/drivers/vfio/mdev/mdev_core.c"
