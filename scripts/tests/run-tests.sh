@@ -11,6 +11,11 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=tester@localhost
 export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=tester@localhost
+# git config of the tests' own: none of the user's hooks, templates or
+# am.* settings; an identity for the commands that read it (send).
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=$T/gitconfig
+git config --global user.name tester
+git config --global user.email tester@localhost
 unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOCKED BASE \
 	MAINLINE_PKG_VERSION BASE_APT_SOURCE
 # The cache of .debs and base trees: a fresh one, never the user's.
@@ -227,6 +232,24 @@ env -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u GIT_COMMITTER_NAME -u GIT_COMMITTE
 [[ $(git -C "$T/addbase/src" rev-parse HEAD) == "$base1" ]] &&
 	ok "cache: the base commit is the one git add -f -A and git commit make" ||
 	not_ok "cache: the base commit is the one git add -f -A and git commit make ($base1, git: $(git -C "$T/addbase/src" rev-parse HEAD))"
+# A template with a commit-msg hook (init.templateDir, as for Gerrit)
+# changes neither the base commit nor its message.
+mkdir -p "$T/template/hooks"
+# shellcheck disable=SC2016 # "$1" is the hook's own
+printf '#!/bin/sh\necho "Change-Id: I0" >>"$1"\n' >"$T/template/hooks/commit-msg"
+chmod +x "$T/template/hooks/commit-msg"
+cp "$T/gitconfig" "$T/hook.gitconfig"
+git config --file "$T/hook.gitconfig" init.templateDir "$T/template"
+expect "cache: a run with a commit-msg hook in the user's git template passes" 0 'all tests passed' \
+	run_fake XDG_CACHE_HOME="$T/cache-hook" WORK_DIR="$T/work-hook" GIT_CONFIG_GLOBAL="$T/hook.gitconfig" \
+	"$REPO/scripts/run" --no-deps
+[[ $(git -C "$T/work-hook/linux-$MAINLINE" rev-parse base) == "$base1" ]] &&
+	ok "cache: ...and makes the same base commit" ||
+	not_ok "cache: ...and makes the same base commit ($(git -C "$T/work-hook/linux-$MAINLINE" log -1 --format=%B base | tr '\n' ' '))"
+rm -rf "$T/cache-hook" "$T/work-hook"
+# shellcheck disable=SC2016 # expanded by the inner bash
+expect "cache: a failed syncfs stops the command, exit 4" 4 'syncfs of the file system of /tmp failed' \
+	env PROG=tests bash -c '. "$0/scripts/lib.sh" && exec {fd}</tmp && exec {fd}<&- && syncfs_fd "$fd" /tmp' "$REPO"
 [[ $(git -C "$TREE" ls-tree base scripts/tool.sh | cut -c1-6) == 100755 &&
 	$(git -C "$TREE" ls-tree base tools/drivers.link | cut -c1-6) == 120000 ]] &&
 	ok "cache: the base records an executable and a symlinked directory" ||
@@ -366,20 +389,27 @@ expect "work dir: a change of another clone in the tree is kept, exit 4" 4 'has 
 	clone_run c1 run --no-deps
 grep -q "by hand" "$KT/Makefile" && ok "work dir: the change is still there" || not_ok "work dir: the change is still there"
 # scripts/send checks out a branch of its own in the tree: the same guard.
-SEND_ID=(GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=Tester
-	GIT_CONFIG_KEY_1=user.email GIT_CONFIG_VALUE_1=tester@example.org)
+# send_untouched: the tree is on the series branch, send made no branch
+# of its own there and wrote no mails.
+send_untouched() {
+	[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
+		! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null && [[ ! -e $T/send1 ]]
+}
+[[ $(cat "$(git -C "$KT" rev-parse --absolute-git-dir)/mdev-pipeline-clone") == "$T/c2" ]] &&
+	ok "send: (the tree is the other clone's)" || not_ok "send: (the tree is the other clone's)"
 expect "send: a change of another clone in the tree is kept, exit 4" 4 'has a git am under way or changes of the clone' \
-	env "${SEND_ID[@]}" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$T/c1/scripts/send" --no-deps -o "$T/send1"
-grep -q "by hand" "$KT/Makefile" && [[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
-	! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null && [[ ! -e $T/send1 ]] &&
+	clone_run c1 send --no-deps -o "$T/send1"
+grep -q "by hand" "$KT/Makefile" && send_untouched &&
 	ok "send: the change, the branch and the series are as they were; no mails" ||
 	not_ok "send: the change, the branch and the series are as they were; no mails"
 git -C "$KT" checkout -q Makefile
+[[ -z $(git -C "$KT" status --porcelain) ]] && ok "send: (the tree is clean again)" || not_ok "send: (the tree is clean again)"
 mkdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
 expect "send: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
-	env "${SEND_ID[@]}" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$T/c1/scripts/send" --no-deps -o "$T/send1"
-[[ -d $(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply ]] && ok "send: the git am is still there" ||
-	not_ok "send: the git am is still there"
+	clone_run c1 send --no-deps -o "$T/send1"
+[[ -d $(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply ]] && send_untouched &&
+	ok "send: the git am, the branch and the series are as they were; no mails" ||
+	not_ok "send: the git am, the branch and the series are as they were; no mails"
 rmdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
 # The same series again: its files keep their times; another series: not.
