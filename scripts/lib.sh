@@ -432,7 +432,8 @@ cache_repo_make() {
 	name=$(basename "$repo")
 	tmp=$(mktemp -d "$CACHE/trees/tmp.$name.XXXXXX")
 	# Opened before anything is written: syncfs on it below reports a
-	# write-back error of anything written since (Linux 5.8 and later).
+	# write-back error of anything written since, or an earlier one not
+	# yet reported (Linux 5.8 and later; not through overlayfs).
 	exec {sfd}<"$tmp"
 	mkdir "$tmp/src"
 	base_extract "$tmp/src"
@@ -444,7 +445,7 @@ cache_repo_make() {
 	# template (init.templateDir could bring a commit-msg hook) and no
 	# hooks run.
 	genv=(env -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u GIT_COMMITTER_NAME -u GIT_COMMITTER_EMAIL
-		-u GIT_INDEX_FILE -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES
+		-u GIT_INDEX_FILE -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES -u GIT_COMMON_DIR
 		-u GIT_CONFIG_PARAMETERS -u GIT_CONFIG_COUNT -u GIT_DEFAULT_HASH GIT_CONFIG_NOSYSTEM=1
 		GIT_CONFIG_GLOBAL=/dev/null)
 	g=("${genv[@]}" git -c core.autocrlf=false -c core.filemode=true -c core.symlinks=true

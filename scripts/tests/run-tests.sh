@@ -250,6 +250,11 @@ rm -rf "$T/cache-hook" "$T/work-hook"
 # shellcheck disable=SC2016 # expanded by the inner bash
 expect "cache: a failed syncfs stops the command, exit 4" 4 'syncfs of the file system of /tmp failed' \
 	env PROG=tests bash -c '. "$0/scripts/lib.sh" && exec {fd}</tmp && exec {fd}<&- && syncfs_fd "$fd" /tmp' "$REPO"
+grep -q 'Bad file descriptor' "$T/err" && ok "cache: ...on the error of syncfs(2) itself (EBADF)" ||
+	not_ok "cache: ...on the error of syncfs(2) itself (EBADF)"
+# shellcheck disable=SC2016 # expanded by the inner bash
+env PROG=tests bash -c '. "$0/scripts/lib.sh" && exec {fd}</tmp && syncfs_fd "$fd" /tmp' "$REPO" </dev/null &&
+	ok "cache: syncfs of an open descriptor succeeds" || not_ok "cache: syncfs of an open descriptor succeeds"
 [[ $(git -C "$TREE" ls-tree base scripts/tool.sh | cut -c1-6) == 100755 &&
 	$(git -C "$TREE" ls-tree base tools/drivers.link | cut -c1-6) == 120000 ]] &&
 	ok "cache: the base records an executable and a symlinked directory" ||
