@@ -383,12 +383,13 @@ exec {held}>&-
 expect "work dir: the other clone's run passes after it" 0 'all tests passed' clone_run c2 run --no-deps
 expect "work dir: the first clone's export refuses the other's series, exit 4" 4 'not the one of this clone' \
 	clone_run c1 export -o "$T/exp4"
-mkdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
+KGD=$(git -C "$KT" rev-parse --absolute-git-dir) # the shared tree's git dir
+mkdir "$KGD/rebase-apply"
 expect "work dir: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
 	clone_run c1 run --no-deps
-[[ -d $(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply ]] && ok "work dir: the git am is still there" ||
+[[ -d $KGD/rebase-apply ]] && ok "work dir: the git am is still there" ||
 	not_ok "work dir: the git am is still there"
-rmdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
+rmdir "$KGD/rebase-apply"
 echo "by hand" >>"$KT/Makefile"
 expect "work dir: a change of another clone in the tree is kept, exit 4" 4 'has a git am under way or changes of the clone' \
 	clone_run c1 run --no-deps
@@ -400,7 +401,7 @@ send_untouched() {
 	[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
 		! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null && [[ ! -e $T/send1 ]]
 }
-[[ $(cat "$(git -C "$KT" rev-parse --absolute-git-dir)/mdev-pipeline-clone") == "$T/c2" ]] &&
+[[ $(cat "$KGD/mdev-pipeline-clone") == "$T/c2" ]] &&
 	ok "send: (the tree is the other clone's)" || not_ok "send: (the tree is the other clone's)"
 expect "send: a change of another clone in the tree is kept, exit 4" 4 'has a git am under way or changes of the clone' \
 	clone_run c1 send --no-deps -o "$T/send1"
@@ -409,13 +410,13 @@ grep -q "by hand" "$KT/Makefile" && send_untouched &&
 	not_ok "send: the change, the branch and the series are as they were; no mails"
 git -C "$KT" checkout -q Makefile
 [[ -z $(git -C "$KT" status --porcelain) ]] && ok "send: (the tree is clean again)" || not_ok "send: (the tree is clean again)"
-mkdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
+mkdir "$KGD/rebase-apply"
 expect "send: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
 	clone_run c1 send --no-deps -o "$T/send1"
-[[ -d $(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply ]] && send_untouched &&
+[[ -d $KGD/rebase-apply ]] && send_untouched &&
 	ok "send: the git am, the branch and the series are as they were; no mails" ||
 	not_ok "send: the git am, the branch and the series are as they were; no mails"
-rmdir "$(git -C "$KT" rev-parse --absolute-git-dir)/rebase-apply"
+rmdir "$KGD/rebase-apply"
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
 # The same series again: its files keep their times; another series: not.
 touch -m -d @1000000000 "$KT/drivers/vfio/mdev/mdev_core.c"
