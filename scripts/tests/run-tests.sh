@@ -192,6 +192,99 @@ expect "check: --quick with an unknown check names it, exit 2" 2 "unknown check 
 	"$REPO/scripts/check" --quick no-such-check
 grep -q -- '--quick' "$T/err" && ok "check: ...and the usage shows --quick" || not_ok "check: ...and the usage shows --quick"
 
+# ---- scripts/check: the kernels of mdevctl, module and stable-* are built
+# ahead, at nice 19; each check waits for its build, then runs its command.
+# A copy of the repo whose scripts/mdevctl-test and scripts/stable are
+# fakes that log what they run, at which nice value, and when.
+AR=$T/ahead-repo
+mkdir -p "$AR"
+cp -r "$REPO/scripts" "$REPO/kunit" "$AR/"
+for s in mdevctl-test stable; do
+	cat >"$AR/scripts/$s" <<'FAKE'
+#!/usr/bin/env bash
+# Fake: "--build-only" logs its start with its nice value, sleeps, logs its
+# end and fails when FAKE_AHEAD_FAIL names it; otherwise it logs a run.
+name=$(basename "$0")
+[[ $name != mdevctl-test ]] || name=mdevctl
+[[ " $* " != *" --base 6.1 "* ]] || name=stable-6.1
+[[ " $* " != *" --base 6.12 "* ]] || name=stable-6.12
+if [[ " $* " == *" --build-only "* ]]; then
+	echo "$name build start nice=$(nice)" >>"$FAKE_LOG"
+	sleep 1
+	echo "$name build end" >>"$FAKE_LOG"
+	[[ ${FAKE_AHEAD_FAIL:-} != "$name" ]] || { echo "fake build failed"; exit 6; }
+	echo "fake build ok"
+else
+	echo "$name run $*" >>"$FAKE_LOG"
+fi
+FAKE
+	chmod +x "$AR/scripts/$s"
+done
+# check_ahead NAME ENV... -- CHECK...: scripts/check of the copy on the
+# fake tarball, its output in $T/ahead-NAME.out, the fakes' log in
+# $T/ahead-NAME.log.
+check_ahead() {
+	local name=$1 envs=()
+	shift
+	while [[ $1 != -- ]]; do envs+=("$1"); shift; done
+	shift
+	rm -rf "$T/ahead-work"
+	: >"$T/ahead-$name.log"
+	env WORK_DIR="$T/ahead-work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+		FAKE_LOG="$T/ahead-$name.log" ${envs[@]+"${envs[@]}"} \
+		"$AR/scripts/check" --no-deps "$@" >"$T/ahead-$name.out" 2>&1
+}
+# in_order FILE LINE...: the LINEs are lines of FILE, in this order.
+in_order() {
+	local f=$1 n last=0
+	shift
+	for l in "$@"; do
+		n=$(grep -nxF -- "$l" "$f" | head -n1 | cut -d: -f1)
+		[[ -n $n && $n -gt $last ]] || return 1
+		last=$n
+	done
+}
+if check_ahead all -- mdevctl module stable-6.12 stable-6.1 &&
+	grep -qx '4 passed, 0 failed' "$T/ahead-all.out"; then
+	ok "check: with builds ahead, mdevctl, module, stable-6.12 and stable-6.1 pass"
+else
+	not_ok "check: with builds ahead, the checks did not pass:"
+	sed 's/^/#   /' "$T/ahead-all.out"
+fi
+if in_order "$T/ahead-all.log" "mdevctl build start nice=19" "mdevctl build end" \
+	"stable-6.12 build start nice=19" "stable-6.12 build end" \
+	"stable-6.1 build start nice=19" "stable-6.1 build end" &&
+	in_order "$T/ahead-all.log" "mdevctl build end" "mdevctl run --no-deps" \
+		"mdevctl run --module --no-deps" &&
+	in_order "$T/ahead-all.log" "stable-6.12 build end" "stable-6.12 run --base 6.12" &&
+	in_order "$T/ahead-all.log" "stable-6.1 build end" "stable-6.1 run --base 6.1"; then
+	ok "check: the builds ahead run one after the other at nice 19, and each check runs after its build ended"
+else
+	not_ok "check: the builds ahead and the checks ran in this order:"
+	sed 's/^/#   /' "$T/ahead-all.log"
+fi
+grep -q "^waited [0-9]*s for the build ahead (fake build ok;" "$T/ahead-work/check/mdevctl.log" 2>/dev/null &&
+	ok "check: the check's log says how long it waited and how the build ahead ended" ||
+	not_ok "check: no 'waited Ns for the build ahead' line in the mdevctl check's log"
+# A failed build ahead: its check runs its own command all the same.
+if check_ahead fail FAKE_AHEAD_FAIL=stable-6.12 -- stable-6.12 &&
+	in_order "$T/ahead-fail.log" "stable-6.12 build end" "stable-6.12 run --base 6.12" &&
+	grep -q 'for the build ahead (fake build failed;' "$T/ahead-work/check/stable-6.12.log"; then
+	ok "check: after a failed build ahead the check runs its own command and says so"
+else
+	not_ok "check: after a failed build ahead:"
+	sed 's/^/#   /' "$T/ahead-fail.out" "$T/ahead-fail.log"
+fi
+# Only the selected checks' kernels; none with KBUILD_LOCK.
+check_ahead one -- stable-6.1 || true
+[[ $(grep -c ' build start ' "$T/ahead-one.log") -eq 1 ]] && grep -q '^stable-6.1 build start' "$T/ahead-one.log" &&
+	ok "check: only the kernels of the selected checks are built ahead" ||
+	not_ok "check: stable-6.1 alone built ahead: $(grep ' build start ' "$T/ahead-one.log" | tr '\n' ' ')"
+check_ahead lock KBUILD_LOCK="$T/kbuild.lock" -- mdevctl stable-6.1 || true
+! grep -q ' build start ' "$T/ahead-lock.log" && grep -q '^stable-6.1 run ' "$T/ahead-lock.log" &&
+	ok "check: with KBUILD_LOCK nothing is built ahead" ||
+	not_ok "check: with KBUILD_LOCK: $(tr '\n' ' ' <"$T/ahead-lock.log")"
+
 # ---- base
 expect "run: a missing tarball is named, exit 3" 3 "$T/none.tar.xz not found" \
 	run_fake BASE_TARBALL="$T/none.tar.xz" "$REPO/scripts/run" --no-deps
