@@ -157,9 +157,12 @@ apt_update_once() {
 	APT_UPDATED=1
 }
 
+# apt_install PKG...: install; waits up to 10 min for dpkg's lock, which a
+# build ahead of scripts/check may hold.
 apt_install() {
 	say "installing: $*"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 ||
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-o DPkg::Lock::Timeout=600 "$@" >&2 ||
 		die $E_DEPS "apt-get install $* failed; install it by hand and rerun"
 }
 
@@ -628,7 +631,12 @@ tree_from_kernel_dir() {
 		git -C "$kd" worktree add -q --detach "$TREE" "$BASE_COMMIT" >&2 ||
 			die $E_TREE "git worktree add failed in $kd"
 	fi
-	echo "$BASE_COMMIT" >"$TREE.base"
+	# Written whole (a rename) and only when it changes: scripts/export
+	# may read it while a build ahead of scripts/check runs this.
+	if [[ $(cat "$TREE.base" 2>/dev/null || true) != "$BASE_COMMIT" ]]; then
+		echo "$BASE_COMMIT" >"$TREE.base.tmp.$$"
+		mv -f "$TREE.base.tmp.$$" "$TREE.base"
+	fi
 	say "base $BASE_COMMIT ($(git_t log -1 --format=%s "$BASE_COMMIT")) from $kd"
 }
 

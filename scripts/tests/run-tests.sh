@@ -16,7 +16,7 @@ export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=tester@localhost
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=$T/gitconfig
 git config --global user.name tester
 git config --global user.email tester@localhost
-unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOCKED BASE \
+unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOCKED BASE KBUILD_LOCK \
 	MAINLINE_PKG_VERSION BASE_APT_SOURCE
 # The cache of .debs and base trees: a fresh one, never the user's.
 export XDG_CACHE_HOME=$T/cache
@@ -193,24 +193,35 @@ expect "check: --quick with an unknown check names it, exit 2" 2 "unknown check 
 grep -q -- '--quick' "$T/err" && ok "check: ...and the usage shows --quick" || not_ok "check: ...and the usage shows --quick"
 
 # ---- scripts/check: the kernels of mdevctl, module and stable-* are built
-# ahead, at nice 19; each check waits for its build, then runs its command.
-# A copy of the repo whose scripts/mdevctl-test and scripts/stable are
-# fakes that log what they run, at which nice value, and when.
+# ahead, at nice 19, beside the other checks; each check waits for its
+# build, then runs its command.  A copy of the repo whose
+# scripts/mdevctl-test and scripts/stable are fakes that log what they
+# run and at which nice value.
 AR=$T/ahead-repo
 mkdir -p "$AR"
 cp -r "$REPO/scripts" "$REPO/kunit" "$AR/"
 for s in mdevctl-test stable; do
 	cat >"$AR/scripts/$s" <<'FAKE'
 #!/usr/bin/env bash
-# Fake: "--build-only" logs its start with its nice value, sleeps, logs its
-# end and fails when FAKE_AHEAD_FAIL names it; otherwise it logs a run.
+# Fake: "--build-only" logs its start with its nice value; the build named
+# by FAKE_WAIT's "NAME:LINE" first waits up to 30 s for LINE in the log
+# (another check's run: the builds ahead run beside the checks); it
+# sleeps FAKE_SLEEP seconds (default 1), logs its end and fails when
+# FAKE_AHEAD_FAIL names it.  Otherwise it logs a run.
 name=$(basename "$0")
 [[ $name != mdevctl-test ]] || name=mdevctl
 [[ " $* " != *" --base 6.1 "* ]] || name=stable-6.1
 [[ " $* " != *" --base 6.12 "* ]] || name=stable-6.12
 if [[ " $* " == *" --build-only "* ]]; then
 	echo "$name build start nice=$(nice)" >>"$FAKE_LOG"
-	sleep 1
+	if [[ ${FAKE_WAIT:-} == "$name:"* ]]; then
+		for _ in $(seq 300); do
+			grep -qxF -- "${FAKE_WAIT#*:}" "$FAKE_LOG" && break
+			sleep 0.1
+		done
+		grep -qxF -- "${FAKE_WAIT#*:}" "$FAKE_LOG" || echo "$name build gave up waiting" >>"$FAKE_LOG"
+	fi
+	sleep "${FAKE_SLEEP:-1}"
 	echo "$name build end" >>"$FAKE_LOG"
 	[[ ${FAKE_AHEAD_FAIL:-} != "$name" ]] || { echo "fake build failed"; exit 6; }
 	echo "fake build ok"
@@ -220,19 +231,29 @@ fi
 FAKE
 	chmod +x "$AR/scripts/$s"
 done
-# check_ahead NAME ENV... -- CHECK...: scripts/check of the copy on the
-# fake tarball, its output in $T/ahead-NAME.out, the fakes' log in
-# $T/ahead-NAME.log.
+# ahead_env NAME ENV...: the environment of scripts/check in the copy, on
+# the fake tarball, the fakes' log in $T/ahead-NAME.log (made empty); the
+# build dirs named in AHEAD_BUILT (DIR...) hold a kernel.
+ahead_env() {
+	local name=$1 d
+	shift
+	rm -rf "$T/ahead-work"
+	for d in ${AHEAD_BUILT:-}; do
+		mkdir -p "$T/ahead-work/build/$d"
+		: >"$T/ahead-work/build/$d/linux"
+	done
+	: >"$T/ahead-$name.log"
+	env WORK_DIR="$T/ahead-work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+		FAKE_LOG="$T/ahead-$name.log" "$@"
+}
+# check_ahead NAME ENV... -- CHECK...: scripts/check --no-deps CHECK... in
+# ahead_env, its output in $T/ahead-NAME.out.
 check_ahead() {
 	local name=$1 envs=()
 	shift
 	while [[ $1 != -- ]]; do envs+=("$1"); shift; done
 	shift
-	rm -rf "$T/ahead-work"
-	: >"$T/ahead-$name.log"
-	env WORK_DIR="$T/ahead-work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
-		FAKE_LOG="$T/ahead-$name.log" ${envs[@]+"${envs[@]}"} \
-		"$AR/scripts/check" --no-deps "$@" >"$T/ahead-$name.out" 2>&1
+	ahead_env "$name" ${envs[@]+"${envs[@]}"} "$AR/scripts/check" --no-deps "$@" >"$T/ahead-$name.out" 2>&1
 }
 # in_order FILE LINE...: the LINEs are lines of FILE, in this order.
 in_order() {
@@ -244,7 +265,9 @@ in_order() {
 		last=$n
 	done
 }
-if check_ahead all -- mdevctl module stable-6.12 stable-6.1 &&
+# The stable-6.1 build waits for the mdevctl check's run: it must be
+# running beside the checks, not before them.
+if check_ahead all "FAKE_WAIT=stable-6.1:mdevctl run --no-deps" -- mdevctl module stable-6.12 stable-6.1 &&
 	grep -qx '4 passed, 0 failed' "$T/ahead-all.out"; then
 	ok "check: with builds ahead, mdevctl, module, stable-6.12 and stable-6.1 pass"
 else
@@ -254,11 +277,13 @@ fi
 if in_order "$T/ahead-all.log" "mdevctl build start nice=19" "mdevctl build end" \
 	"stable-6.12 build start nice=19" "stable-6.12 build end" \
 	"stable-6.1 build start nice=19" "stable-6.1 build end" &&
+	in_order "$T/ahead-all.log" "mdevctl run --no-deps" "stable-6.1 build end" &&
+	! grep -q 'gave up' "$T/ahead-all.log" &&
 	in_order "$T/ahead-all.log" "mdevctl build end" "mdevctl run --no-deps" \
 		"mdevctl run --module --no-deps" &&
-	in_order "$T/ahead-all.log" "stable-6.12 build end" "stable-6.12 run --base 6.12" &&
-	in_order "$T/ahead-all.log" "stable-6.1 build end" "stable-6.1 run --base 6.1"; then
-	ok "check: the builds ahead run one after the other at nice 19, and each check runs after its build ended"
+	in_order "$T/ahead-all.log" "stable-6.12 build end" "stable-6.12 run --base 6.12 --no-deps" &&
+	in_order "$T/ahead-all.log" "stable-6.1 build end" "stable-6.1 run --base 6.1 --no-deps"; then
+	ok "check: the builds ahead run one after the other at nice 19, beside the checks, and each check runs after its build ended"
 else
 	not_ok "check: the builds ahead and the checks ran in this order:"
 	sed 's/^/#   /' "$T/ahead-all.log"
@@ -266,24 +291,69 @@ fi
 grep -q "^waited [0-9]*s for the build ahead (fake build ok;" "$T/ahead-work/check/mdevctl.log" 2>/dev/null &&
 	ok "check: the check's log says how long it waited and how the build ahead ended" ||
 	not_ok "check: no 'waited Ns for the build ahead' line in the mdevctl check's log"
-# A failed build ahead: its check runs its own command all the same.
-if check_ahead fail FAKE_AHEAD_FAIL=stable-6.12 -- stable-6.12 &&
-	in_order "$T/ahead-fail.log" "stable-6.12 build end" "stable-6.12 run --base 6.12" &&
-	grep -q 'for the build ahead (fake build failed;' "$T/ahead-work/check/stable-6.12.log"; then
-	ok "check: after a failed build ahead the check runs its own command and says so"
+# A failed build ahead: the next builds go on, and its check runs its own
+# command all the same.
+if check_ahead fail FAKE_AHEAD_FAIL=mdevctl -- mdevctl stable-6.12 &&
+	in_order "$T/ahead-fail.log" "mdevctl build end" "stable-6.12 build start nice=19" \
+		"stable-6.12 build end" "stable-6.12 run --base 6.12 --no-deps" &&
+	in_order "$T/ahead-fail.log" "mdevctl build end" "mdevctl run --no-deps" &&
+	grep -q 'for the build ahead (fake build failed;' "$T/ahead-work/check/mdevctl.log"; then
+	ok "check: after a failed build ahead the next ones run, and its check runs its own command and says so"
 else
 	not_ok "check: after a failed build ahead:"
 	sed 's/^/#   /' "$T/ahead-fail.out" "$T/ahead-fail.log"
 fi
-# Only the selected checks' kernels; none with KBUILD_LOCK.
+# Only the selected checks' kernels (module's is mdevctl's); none with
+# KBUILD_LOCK or on a stable BASE.
 check_ahead one -- stable-6.1 || true
 [[ $(grep -c ' build start ' "$T/ahead-one.log") -eq 1 ]] && grep -q '^stable-6.1 build start' "$T/ahead-one.log" &&
 	ok "check: only the kernels of the selected checks are built ahead" ||
 	not_ok "check: stable-6.1 alone built ahead: $(grep ' build start ' "$T/ahead-one.log" | tr '\n' ' ')"
+check_ahead module -- module || true
+[[ $(grep -c ' build start ' "$T/ahead-module.log") -eq 1 ]] && in_order "$T/ahead-module.log" \
+	"mdevctl build start nice=19" "mdevctl build end" "mdevctl run --module --no-deps" &&
+	ok "check: module alone builds the mdevctl kernel ahead" ||
+	not_ok "check: module alone: $(tr '\n' ' ' <"$T/ahead-module.log")"
+AHEAD_BUILT="$MAINLINE-mdevctl 6.1-debug" check_ahead built -- module stable-6.12 stable-6.1 || true
+[[ $(grep ' build start ' "$T/ahead-built.log" | tr '\n' ' ') == "stable-6.12 build start nice=19 " ]] &&
+	ok "check: a kernel whose build dir has one already is not built ahead" ||
+	not_ok "check: with the mdevctl and 6.1 kernels built: $(tr '\n' ' ' <"$T/ahead-built.log")"
 check_ahead lock KBUILD_LOCK="$T/kbuild.lock" -- mdevctl stable-6.1 || true
 ! grep -q ' build start ' "$T/ahead-lock.log" && grep -q '^stable-6.1 run ' "$T/ahead-lock.log" &&
 	ok "check: with KBUILD_LOCK nothing is built ahead" ||
 	not_ok "check: with KBUILD_LOCK: $(tr '\n' ' ' <"$T/ahead-lock.log")"
+check_ahead base BASE=6.12 -- stable-6.1 || true
+! grep -q ' build start ' "$T/ahead-base.log" &&
+	ok "check: on a stable BASE nothing is built ahead" ||
+	not_ok "check: BASE=6.12: $(tr '\n' ' ' <"$T/ahead-base.log")"
+# SIGINT to the check's process group (Ctrl-C) during a build ahead: the
+# check ends within seconds, and no build ahead runs on.
+# The check runs in a session of its own (setsid), so that its process
+# group is its pid, written to ahead-int.pid.
+rm -f "$T/ahead-int.pid"
+# shellcheck disable=SC2016 # $$ and $@ are the inner bash's
+ahead_env int FAKE_SLEEP=60 setsid bash -c 'echo $$ >"$0"; exec "$@"' "$T/ahead-int.pid" \
+	"$AR/scripts/check" --no-deps stable-6.12 stable-6.1 >"$T/ahead-int.out" 2>&1 &
+bg=$!
+for _ in $(seq 300); do
+	[[ -s $T/ahead-int.pid ]] && grep -q '^stable-6.12 build start' "$T/ahead-int.log" 2>/dev/null && break
+	sleep 0.1
+done
+pid=$(cat "$T/ahead-int.pid" 2>/dev/null || echo 0)
+kill -INT -- "-$pid" 2>/dev/null || true
+for _ in $(seq 100); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+sleep 0.5
+if ! kill -0 "$pid" 2>/dev/null && ! pgrep -f "$AR/scripts/stable" >/dev/null &&
+	grep -q '^stable-6.12 build start' "$T/ahead-int.log" && ! grep -q 'build end\|stable-6.1 ' "$T/ahead-int.log"; then
+	ok "check: Ctrl-C ends the check and its builds ahead"
+else
+	not_ok "check: after SIGINT: $(kill -0 "$pid" 2>/dev/null && echo 'the check runs on;') $(pgrep -af "$AR/scripts/stable" | tr '\n' ' ') log: $(tr '\n' ' ' <"$T/ahead-int.log")"
+	pkill -f "$AR/scripts/" || true
+fi
+wait "$bg" 2>/dev/null || true
 
 # ---- base
 expect "run: a missing tarball is named, exit 3" 3 "$T/none.tar.xz not found" \
