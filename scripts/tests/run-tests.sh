@@ -329,10 +329,15 @@ check_ahead base BASE=6.12 -- stable-6.1 || true
 # SIGINT to the check's process group (Ctrl-C) during a build ahead: the
 # check ends within seconds, and no build ahead runs on.
 # The check runs in a session of its own (setsid), so that its process
-# group is its pid, written to ahead-int.pid.
+# group is its pid, written to ahead-int.pid, and with SIGINT's default
+# action, as from a terminal: where these tests run in the background of
+# scripts/check, bash started them with SIGINT ignored, and a script
+# cannot undo that for its children.
 rm -f "$T/ahead-int.pid"
 # shellcheck disable=SC2016 # $$ and $@ are the inner bash's
-ahead_env int FAKE_SLEEP=60 setsid bash -c 'echo $$ >"$0"; exec "$@"' "$T/ahead-int.pid" \
+ahead_env int FAKE_SLEEP=60 setsid python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' bash -c 'echo $$ >"$0"; exec "$@"' "$T/ahead-int.pid" \
 	"$AR/scripts/check" --no-deps stable-6.12 stable-6.1 >"$T/ahead-int.out" 2>&1 &
 bg=$!
 for _ in $(seq 300); do
