@@ -129,8 +129,8 @@ expect "run: no patches, exit 2" 2 'no patches in' \
 # ---- scripts/check --quick and --list
 # no_build_checks: the checks of scripts/check whose functions, followed
 # through every function of scripts/check and scripts/lib.sh they call,
-# never build or boot a kernel (kunit_build, kunit_exec, or a run of
-# scripts/mdevctl-test or scripts/stable); in the order of --list.
+# never build or boot a kernel (kunit_build, kunit_exec, bisect_build, or a
+# run of scripts/mdevctl-test or scripts/stable); in the order of --list.
 no_build_checks() {
 	# shellcheck disable=SC2016 # "$REPO" is text the Python code looks for
 	"$REPO/scripts/check" --list | python3 -c '
@@ -151,7 +151,7 @@ for path in sys.argv[1:]:
                 name = None
             else:
                 body.append(line)
-build = re.compile(r"\b(kunit_build|kunit_exec)\b|\$REPO/scripts/(mdevctl-test|stable)\b")
+build = re.compile(r"\b(kunit_build|kunit_exec|bisect_build)\b|\$REPO/scripts/(mdevctl-test|stable)\b")
 def builds(f, seen):
     if f in seen:
         return False
