@@ -157,8 +157,8 @@ apt_update_once() {
 	APT_UPDATED=1
 }
 
-# apt_install PKG...: install; waits up to 10 min for dpkg's lock, which a
-# build ahead of scripts/check may hold.
+# apt_install PKG...: install; waits up to 10 min for dpkg's lock, which
+# another apt or dpkg run may hold.
 apt_install() {
 	say "installing: $*"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
