@@ -55,7 +55,7 @@ expect() {
 make_fake_kernel() {
 	local d=$1
 	mkdir -p "$d/drivers/vfio/mdev" "$d/tools/testing/kunit"
-	printf 'kernelversion:\n\t@echo 6.12.0-fake\n' >"$d/Makefile"
+	printf 'kernelversion:\n\t@echo 6.12.0-fake\nall:\n\t@:\n' >"$d/Makefile"
 	printf '/*\n' >"$d/.gitignore"
 	for i in 1 2 3 4 5 6 7 8; do echo "line $i"; done >"$d/drivers/vfio/mdev/mdev_core.c"
 	# An executable script, a symlink to a file and one to a directory, a
@@ -68,16 +68,24 @@ make_fake_kernel() {
 	echo x >"$d/tools/odd/a\"b"
 	cat >"$d/tools/testing/kunit/kunit.py" <<'EOF'
 #!/usr/bin/env python3
-# Fake kunit.py: "build" makes the build dir, "exec" writes a kernel log
-# and the results of one case, failing when FAKE_FAIL is set.
+# Fake kunit.py: "build" makes the build dir; "config" makes it and a
+# .config of the kunitconfig's lines but the one FAKE_DROP names; "exec"
+# writes a kernel log and the results of one case, failing when FAKE_FAIL
+# is set.
 import json, os, sys
 cmd, opts = sys.argv[1], {}
 for a in sys.argv[2:]:
     k, _, v = a.partition("=")
     opts[k] = v
 bd = opts["--build_dir"]
-if cmd == "build":
+if cmd in ("build", "config"):
     os.makedirs(bd, exist_ok=True)
+    if cmd == "config":
+        drop = os.environ.get("FAKE_DROP", "")
+        with open(opts["--kunitconfig"]) as f, open(os.path.join(bd, ".config"), "w") as c:
+            for line in f:
+                if line.startswith("CONFIG_") and not (drop and line.startswith(drop + "=")):
+                    c.write(line)
     sys.exit(0)
 status = "FAIL" if os.environ.get("FAKE_FAIL") else "PASS"
 with open(os.path.join(bd, "test.log"), "w") as f:
@@ -359,6 +367,28 @@ else
 	pkill -f "$AR/scripts/" || true
 fi
 wait "$bg" 2>/dev/null || true
+
+# ---- bisect: every prefix is configured by kunit.py config and built by
+# make all, then every option of its config must be in the .config (a
+# fake kunit.py config that drops one stands for an option whose
+# dependencies went unmet).
+bisect_fake() {
+	rm -rf "$T/bwork"
+	env WORK_DIR="$T/bwork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
+		"$REPO/scripts/check" --no-deps bisect >"$T/bisect.out" 2>&1
+}
+bisect_fake && grep -q '^PASS bisect' "$T/bisect.out" &&
+	[[ $(grep -c '^== prefix' "$T/bwork/check/bisect.log") -eq 2 ]] &&
+	ok "bisect: both prefixes of the fake series configure and build" ||
+	{ not_ok "bisect: the fake series:"; sed 's/^/#   /' "$T/bisect.out"; }
+if ! bisect_fake FAKE_DROP=CONFIG_SAMPLE_VFIO_MDEV_MTTY &&
+	grep -q '^not in .*/\.config after the build: CONFIG_SAMPLE_VFIO_MDEV_MTTY=y (it has: nothing)' "$T/bwork/check/bisect.log" &&
+	grep -q '^FAIL: prefix 1 does not build' "$T/bwork/check/bisect.log"; then
+	ok "bisect: an option of the config missing from the .config fails the prefix, named"
+else
+	not_ok "bisect: an option dropped from the .config:"
+	sed 's/^/#   /' "$T/bisect.out" "$T/bwork/check/bisect.log" 2>/dev/null
+fi
 
 # ---- base
 expect "run: a missing tarball is named, exit 3" 3 "$T/none.tar.xz not found" \
