@@ -55,7 +55,10 @@ expect() {
 make_fake_kernel() {
 	local d=$1
 	mkdir -p "$d/drivers/vfio/mdev" "$d/tools/testing/kunit"
-	printf 'kernelversion:\n\t@echo 6.12.0-fake\nall:\n\t@:\n' >"$d/Makefile"
+	# "all" drops the option FAKE_DROP names from O's .config, as make's
+	# syncconfig drops one whose dependencies are no longer met.
+	# shellcheck disable=SC2016 # make's $(...), not the shell's
+	printf 'kernelversion:\n\t@echo 6.12.0-fake\nall:\n\t@[ -z "$(FAKE_DROP)" ] || sed -i "/^$(FAKE_DROP)=/d" "$(O)/.config"\n' >"$d/Makefile"
 	printf '/*\n' >"$d/.gitignore"
 	for i in 1 2 3 4 5 6 7 8; do echo "line $i"; done >"$d/drivers/vfio/mdev/mdev_core.c"
 	# An executable script, a symlink to a file and one to a directory, a
@@ -69,9 +72,8 @@ make_fake_kernel() {
 	cat >"$d/tools/testing/kunit/kunit.py" <<'EOF'
 #!/usr/bin/env python3
 # Fake kunit.py: "build" makes the build dir; "config" makes it and a
-# .config of the kunitconfig's lines but the one FAKE_DROP names; "exec"
-# writes a kernel log and the results of one case, failing when FAKE_FAIL
-# is set.
+# .config of the kunitconfig's lines; "exec" writes a kernel log and the
+# results of one case, failing when FAKE_FAIL is set.
 import json, os, sys
 cmd, opts = sys.argv[1], {}
 for a in sys.argv[2:]:
@@ -81,11 +83,8 @@ bd = opts["--build_dir"]
 if cmd in ("build", "config"):
     os.makedirs(bd, exist_ok=True)
     if cmd == "config":
-        drop = os.environ.get("FAKE_DROP", "")
         with open(opts["--kunitconfig"]) as f, open(os.path.join(bd, ".config"), "w") as c:
-            for line in f:
-                if line.startswith("CONFIG_") and not (drop and line.startswith(drop + "=")):
-                    c.write(line)
+            c.writelines(line for line in f if line.startswith("CONFIG_"))
     sys.exit(0)
 status = "FAIL" if os.environ.get("FAKE_FAIL") else "PASS"
 with open(os.path.join(bd, "test.log"), "w") as f:
@@ -97,6 +96,50 @@ with open(opts["--json"], "w") as f:
     json.dump(res, f)
 print("Testing complete. Ran 1 tests: " + status)
 sys.exit(0 if status == "PASS" else 1)
+EOF
+	# What scripts/check's bisect_build uses of kunit.py's modules, with
+	# their semantics: an option set to n matches one that is absent.
+	cat >"$d/tools/testing/kunit/kunit_config.py" <<'EOF'
+import re
+from dataclasses import dataclass
+
+@dataclass(frozen=True)
+class KconfigEntry:
+    name: str
+    value: str
+    def __str__(self):
+        if self.value == "n":
+            return "# CONFIG_%s is not set" % self.name
+        return "CONFIG_%s=%s" % (self.name, self.value)
+
+class Kconfig:
+    def __init__(self):
+        self._entries = {}
+    def as_entries(self):
+        return [KconfigEntry(k, v) for k, v in self._entries.items()]
+    def is_subset_of(self, other):
+        for name, value in self._entries.items():
+            b = other._entries.get(name)
+            if (b is None and value != "n") or (b is not None and b != value):
+                return False
+        return True
+
+def parse_file(path):
+    k = Kconfig()
+    for line in open(path):
+        line = line.strip()
+        m = re.match(r"^CONFIG_(\w+)=(.*)$", line)
+        if m:
+            k._entries[m.group(1)] = m.group(2)
+        m = re.match(r"^# CONFIG_(\w+) is not set$", line)
+        if m:
+            k._entries[m.group(1)] = "n"
+    return k
+EOF
+	cat >"$d/tools/testing/kunit/kunit_kernel.py" <<'EOF'
+class LinuxSourceTreeOperationsUml:
+    def make_arch_config(self, base_kunitconfig):
+        return base_kunitconfig
 EOF
 }
 
@@ -369,9 +412,9 @@ fi
 wait "$bg" 2>/dev/null || true
 
 # ---- bisect: every prefix is configured by kunit.py config and built by
-# make all, then every option of its config must be in the .config (a
-# fake kunit.py config that drops one stands for an option whose
-# dependencies went unmet).
+# make all, then every option of its config must be in the .config (the
+# fake make all that drops one stands for syncconfig dropping an option
+# whose dependencies went unmet).
 bisect_fake() {
 	rm -rf "$T/bwork"
 	env WORK_DIR="$T/bwork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
@@ -383,7 +426,7 @@ bisect_fake && grep -q '^PASS bisect' "$T/bisect.out" &&
 	{ not_ok "bisect: the fake series:"; sed 's/^/#   /' "$T/bisect.out"; }
 if ! bisect_fake FAKE_DROP=CONFIG_SAMPLE_VFIO_MDEV_MTTY &&
 	grep -q '^not in .*/\.config after the build: CONFIG_SAMPLE_VFIO_MDEV_MTTY=y (it has: nothing)' "$T/bwork/check/bisect.log" &&
-	grep -q '^FAIL: prefix 1 does not build' "$T/bwork/check/bisect.log"; then
+	grep -q '^FAIL: prefix 1 does not build with its config' "$T/bwork/check/bisect.log"; then
 	ok "bisect: an option of the config missing from the .config fails the prefix, named"
 else
 	not_ok "bisect: an option dropped from the .config:"
