@@ -83,8 +83,12 @@ bd = opts["--build_dir"]
 if cmd in ("build", "config"):
     os.makedirs(bd, exist_ok=True)
     if cmd == "config":
-        with open(opts["--kunitconfig"]) as f, open(os.path.join(bd, ".config"), "w") as c:
-            c.writelines(line for line in f if line.startswith("CONFIG_"))
+        # The kunitconfig's lines and the UML options, as kunit.py's
+        # make_arch_config adds them.
+        with open(os.path.join(bd, ".config"), "w") as c:
+            for path in (opts["--kunitconfig"], "tools/testing/kunit/configs/arch_uml.config"):
+                with open(path) as f:
+                    c.writelines(line for line in f if line.startswith("CONFIG_"))
     sys.exit(0)
 status = "FAIL" if os.environ.get("FAKE_FAIL") else "PASS"
 with open(os.path.join(bd, "test.log"), "w") as f:
@@ -137,10 +141,16 @@ def parse_file(path):
     return k
 EOF
 	cat >"$d/tools/testing/kunit/kunit_kernel.py" <<'EOF'
+import kunit_config
+
 class LinuxSourceTreeOperationsUml:
     def make_arch_config(self, base_kunitconfig):
-        return base_kunitconfig
+        kconfig = kunit_config.parse_file("tools/testing/kunit/configs/arch_uml.config")
+        kconfig._entries.update(base_kunitconfig._entries)
+        return kconfig
 EOF
+	mkdir -p "$d/tools/testing/kunit/configs"
+	echo CONFIG_FAKE_UML=y >"$d/tools/testing/kunit/configs/arch_uml.config"
 }
 
 make_fake_kernel "$T/src/linux-source-6.12"
@@ -430,6 +440,13 @@ if ! bisect_fake FAKE_DROP=CONFIG_SAMPLE_VFIO_MDEV_MTTY &&
 	ok "bisect: an option of the config missing from the .config fails the prefix, named"
 else
 	not_ok "bisect: an option dropped from the .config:"
+	sed 's/^/#   /' "$T/bisect.out" "$T/bwork/check/bisect.log" 2>/dev/null
+fi
+if ! bisect_fake FAKE_DROP=CONFIG_FAKE_UML &&
+	grep -q '^not in .*/\.config after the build: CONFIG_FAKE_UML=y (it has: nothing)' "$T/bwork/check/bisect.log"; then
+	ok "bisect: one of kunit.py's UML options missing from the .config fails the prefix, named"
+else
+	not_ok "bisect: a UML option dropped from the .config:"
 	sed 's/^/#   /' "$T/bisect.out" "$T/bwork/check/bisect.log" 2>/dev/null
 fi
 
