@@ -215,6 +215,10 @@ DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl)
 # qboot from qemu-system-data).
 # shellcheck disable=SC2034
 DEPS_QEMU=(qemu-system-x86 qemu-system-data)
+# ...and what the UML guest of scripts/mdevctl-test runs of the host's
+# (insmod and rmmod; mount and mountpoint), the mdevctl run mdevctl too.
+# shellcheck disable=SC2034
+DEPS_GUEST=(kmod util-linux)
 
 # ---------------------------------------------------------------- mainline
 
@@ -1099,6 +1103,53 @@ kunit_build() {
 	mapfile -t arch < <(kunit_arch_opts "${KUNIT_CONFIG:-normal}")
 	(cd "$TREE" && python3 tools/testing/kunit/kunit.py build "${arch[@]}" \
 		--build_dir="$dir" --jobs="${JOBS:-2}" "$@") >&2
+}
+
+# kunit_make DIR KUNITCONFIG_OPTION...: configure and build a UML kernel
+# in DIR as kunit.py build does, without what the checks never use.
+# kunit.py config configures DIR (or leaves it, if its .config already
+# has every option and the kunitconfig is the one of its last run) and
+# keeps the kunitconfig it asked for, the given ones merged and kunit.py's
+# UML options added, in DIR (DIR/last_used_kunitconfig, from 6.1 to 7.3:
+# its get_old_kunitconfig_path); then "make all", as kunit.py
+# build makes it; then kunit.py's own kunit_config code checks that every
+# option of that kunitconfig is in the .config, as kunit.py build does
+# after its make, and names each one that is not.  kunit.py build would also run olddefconfig again before
+# make and make compile_commands.json (6.12 on) and scripts_gdb (7.3),
+# which the checks do not use: about 5-7 s of each incremental build
+# (docs/measured.md).  Without that olddefconfig, make's own syncconfig
+# takes in a change of the tree's Kconfig since the .config was made;
+# with stdin from /dev/null it takes the default of each new option
+# instead of waiting for an answer (its prompt and "Error in reading or
+# end of file." go to the log; a new int or hex option without a default
+# stops the build on 6.12 and later, while 6.1's kconfig asks for it
+# again without end).  scripts/run builds with kunit.py build: its build
+# dir keeps what kunit.py leaves there for the user.
+kunit_make() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	(cd "$TREE" && python3 tools/testing/kunit/kunit.py config --arch=um \
+		--build_dir="$dir" "$@") >&2 || return 1
+	echo "\$ make -s -C $TREE ARCH=um O=$dir --jobs=${JOBS:-2} all </dev/null" >&2
+	make -s -C "$TREE" ARCH=um O="$dir" --jobs="${JOBS:-2}" all </dev/null >&2 || return 1
+	(cd "$TREE" && python3 - "$dir" <<'PY'
+import os, sys
+sys.path.insert(0, "tools/testing/kunit")
+import kunit_config, kunit_kernel
+want = kunit_config.parse_file(kunit_kernel.get_old_kunitconfig_path(sys.argv[1]))
+config = kunit_config.parse_file(os.path.join(sys.argv[1], ".config"))
+if want.is_subset_of(config):
+    sys.exit(0)
+have = {e.name: e.value for e in config.as_entries()}
+for e in want.as_entries():
+    h = have.get(e.name)
+    if (h is None and e.value != "n") or (h is not None and h != e.value):
+        print("not in %s/.config after the build: %s (it has: %s)" % (sys.argv[1], e,
+              "nothing" if h is None else kunit_config.KconfigEntry(e.name, h)))
+sys.exit(1)
+PY
+	) >&2
 }
 
 # kunit_exec DIR JSON [KERNEL_ARG...]: boot the kernel in DIR, with the

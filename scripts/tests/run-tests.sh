@@ -71,24 +71,29 @@ make_fake_kernel() {
 	echo x >"$d/tools/odd/a\"b"
 	cat >"$d/tools/testing/kunit/kunit.py" <<'EOF'
 #!/usr/bin/env python3
-# Fake kunit.py: "build" makes the build dir; "config" makes it and a
-# .config of the kunitconfig's lines; "exec" writes a kernel log and the
-# results of one case, failing when FAKE_FAIL is set.
+# Fake kunit.py: "build" makes the build dir; "config" makes it, writes
+# the kunitconfigs merged with the UML options, as kunit.py's
+# make_arch_config adds them, to its last_used_kunitconfig, and a
+# .config of the same lines; "exec" writes a kernel log and the results of one case,
+# failing when FAKE_FAIL is set.
 import json, os, sys
-cmd, opts = sys.argv[1], {}
+cmd, opts, kconfigs = sys.argv[1], {}, []
 for a in sys.argv[2:]:
     k, _, v = a.partition("=")
+    if k == "--kunitconfig":
+        kconfigs.append(os.path.join(v, ".kunitconfig") if os.path.isdir(v) else v)
     opts[k] = v
 bd = opts["--build_dir"]
 if cmd in ("build", "config"):
     os.makedirs(bd, exist_ok=True)
     if cmd == "config":
-        # The kunitconfig's lines and the UML options, as kunit.py's
-        # make_arch_config adds them.
-        with open(os.path.join(bd, ".config"), "w") as c:
-            for path in (opts["--kunitconfig"], "tools/testing/kunit/configs/arch_uml.config"):
-                with open(path) as f:
-                    c.writelines(line for line in f if line.startswith("CONFIG_"))
+        lines = []
+        for path in kconfigs + ["tools/testing/kunit/configs/arch_uml.config"]:
+            with open(path) as f:
+                lines += [line for line in f if line.startswith("CONFIG_")]
+        for name in ("last_used_kunitconfig", ".config"):
+            with open(os.path.join(bd, name), "w") as c:
+                c.writelines(lines)
     sys.exit(0)
 status = "FAIL" if os.environ.get("FAKE_FAIL") else "PASS"
 with open(os.path.join(bd, "test.log"), "w") as f:
@@ -101,7 +106,7 @@ with open(opts["--json"], "w") as f:
 print("Testing complete. Ran 1 tests: " + status)
 sys.exit(0 if status == "PASS" else 1)
 EOF
-	# What scripts/check's bisect_build uses of kunit.py's modules, with
+	# What kunit_make (scripts/lib.sh) uses of kunit.py's modules, with
 	# their semantics: an option set to n matches one that is absent.
 	cat >"$d/tools/testing/kunit/kunit_config.py" <<'EOF'
 import re
@@ -141,16 +146,14 @@ def parse_file(path):
     return k
 EOF
 	cat >"$d/tools/testing/kunit/kunit_kernel.py" <<'EOF'
-import kunit_config
+import os
 
-class LinuxSourceTreeOperationsUml:
-    def make_arch_config(self, base_kunitconfig):
-        kconfig = kunit_config.parse_file("tools/testing/kunit/configs/arch_uml.config")
-        kconfig._entries.update(base_kunitconfig._entries)
-        return kconfig
+def get_old_kunitconfig_path(build_dir):
+    return os.path.join(build_dir, "last_used_kunitconfig")
 EOF
 	mkdir -p "$d/tools/testing/kunit/configs"
 	echo CONFIG_FAKE_UML=y >"$d/tools/testing/kunit/configs/arch_uml.config"
+	echo CONFIG_FAKE_SUITE=y >"$d/drivers/vfio/mdev/.kunitconfig"
 }
 
 make_fake_kernel "$T/src/linux-source-6.12"
@@ -190,7 +193,7 @@ expect "run: no patches, exit 2" 2 'no patches in' \
 # ---- scripts/check --quick and --list
 # no_build_checks: the checks of scripts/check whose functions, followed
 # through every function of scripts/check and scripts/lib.sh they call,
-# never build or boot a kernel (kunit_build, kunit_exec, bisect_build, or a
+# never build or boot a kernel (kunit_build, kunit_make, kunit_exec, or a
 # run of scripts/mdevctl-test or scripts/stable); in the order of --list.
 no_build_checks() {
 	# shellcheck disable=SC2016 # "$REPO" is text the Python code looks for
@@ -212,7 +215,7 @@ for path in sys.argv[1:]:
                 name = None
             else:
                 body.append(line)
-build = re.compile(r"\b(kunit_build|kunit_exec|bisect_build)\b|\$REPO/scripts/(mdevctl-test|stable)\b")
+build = re.compile(r"\b(kunit_build|kunit_make|kunit_exec)\b|\$REPO/scripts/(mdevctl-test|stable)\b")
 def builds(f, seen):
     if f in seen:
         return False
@@ -422,9 +425,9 @@ fi
 wait "$bg" 2>/dev/null || true
 
 # ---- bisect: every prefix is configured by kunit.py config and built by
-# make all, then every option of its config must be in the .config (the
-# fake make all that drops one stands for syncconfig dropping an option
-# whose dependencies went unmet).
+# make all, then every option of its config must be in the .config
+# (kunit_make; the fake make all that drops one stands for syncconfig
+# dropping an option whose dependencies went unmet).
 bisect_fake() {
 	rm -rf "$T/bwork"
 	env WORK_DIR="$T/bwork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
@@ -449,6 +452,33 @@ else
 	not_ok "bisect: a UML option dropped from the .config:"
 	sed 's/^/#   /' "$T/bisect.out" "$T/bwork/check/bisect.log" 2>/dev/null
 fi
+
+# ---- the suites' kernels (run_suite of scripts/check, and scripts/stable)
+# are built by kunit_make too: every option of every kunitconfig given,
+# a directory's .kunitconfig included, must be in the .config.
+suite_fake() {
+	rm -rf "$T/swork"
+	# The kunitconfig kunit.py takes when given none, which it copies to
+	# the build dir's .kunitconfig: not the one it keeps of its last run.
+	mkdir -p "$T/swork/build/$MAINLINE-normal"
+	echo CONFIG_NOT_ASKED_FOR=y >"$T/swork/build/$MAINLINE-normal/.kunitconfig"
+	env WORK_DIR="$T/swork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
+		"$REPO/scripts/check" --no-deps suite-normal >"$T/suite.out" 2>&1
+}
+suite_fake && grep -q '^PASS suite-normal' "$T/suite.out" &&
+	grep -q '^CONFIG_FAKE_SUITE=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
+	grep -q '^CONFIG_VFIO_MDEV_KUNIT_TEST=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
+	ok "suite-normal: the fake series is configured by kunit.py config with both kunitconfigs, built, and passes" ||
+	{ not_ok "suite-normal: the fake series:"; sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-normal.log" 2>/dev/null; }
+for opt in CONFIG_FAKE_SUITE CONFIG_VFIO_MDEV_KUNIT_TEST CONFIG_FAKE_UML; do
+	if ! suite_fake FAKE_DROP=$opt && grep -q '^FAIL suite-normal' "$T/suite.out" &&
+		grep -q "^not in .*/\.config after the build: $opt=y (it has: nothing)" "$T/swork/check/suite-normal.log"; then
+		ok "suite-normal: $opt missing from the .config after make fails the build, named"
+	else
+		not_ok "suite-normal: $opt dropped from the .config:"
+		sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-normal.log" 2>/dev/null
+	fi
+done
 
 # ---- base
 expect "run: a missing tarball is named, exit 3" 3 "$T/none.tar.xz not found" \
