@@ -215,8 +215,9 @@ DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl)
 # qboot from qemu-system-data).
 # shellcheck disable=SC2034
 DEPS_QEMU=(qemu-system-x86 qemu-system-data)
-# ...and what the UML guest of scripts/mdevctl-test runs of the host's
-# (insmod and rmmod; mount and mountpoint), the mdevctl run mdevctl too.
+# ...and what scripts/mdevctl-test needs on top (the mdevctl run also
+# mdevctl): depmod, for make modules_install; insmod, rmmod, mount and
+# mountpoint, which its UML guest runs from the host's root.
 # shellcheck disable=SC2034
 DEPS_GUEST=(kmod util-linux)
 
@@ -1109,22 +1110,25 @@ kunit_build() {
 # in DIR as kunit.py build does, without what the checks never use.
 # kunit.py config configures DIR (or leaves it, if its .config already
 # has every option and the kunitconfig is the one of its last run) and
-# keeps the kunitconfig it asked for, the given ones merged and kunit.py's
-# UML options added, in DIR (DIR/last_used_kunitconfig, from 6.1 to 7.3:
-# its get_old_kunitconfig_path); then "make all", as kunit.py
-# build makes it; then kunit.py's own kunit_config code checks that every
-# option of that kunitconfig is in the .config, as kunit.py build does
-# after its make, and names each one that is not.  kunit.py build would also run olddefconfig again before
-# make and make compile_commands.json (6.12 on) and scripts_gdb (7.3),
-# which the checks do not use: about 5-7 s of each incremental build
-# (docs/measured.md).  Without that olddefconfig, make's own syncconfig
-# takes in a change of the tree's Kconfig since the .config was made;
-# with stdin from /dev/null it takes the default of each new option
-# instead of waiting for an answer (its prompt and "Error in reading or
-# end of file." go to the log; a new int or hex option without a default
-# stops the build on 6.12 and later, while 6.1's kconfig asks for it
-# again without end).  scripts/run builds with kunit.py build: its build
-# dir keeps what kunit.py leaves there for the user.
+# keeps the kunitconfig it asked for, the given ones merged and
+# kunit.py's UML options added, in DIR (get_old_kunitconfig_path:
+# DIR/last_used_kunitconfig from 6.1 to 7.3); then make's default goal
+# "all", as kunit.py build makes it; then kunit.py's own kunit_config
+# code checks that every option of that kunitconfig is in the .config,
+# as kunit.py build does after its make, and names each one that is not.
+# kunit.py build would also run olddefconfig before make (a second time
+# when its config step made the .config) and, from 6.12 on, make
+# compile_commands.json, and on 7.3 scripts_gdb, which the checks do not
+# use: 4-7 s of each incremental build on 7.3 (docs/measured.md).
+# Without that olddefconfig, make's own syncconfig takes in a change of
+# the tree's Kconfig since the .config was made; with stdin from
+# /dev/null it takes the default of each new option instead of waiting
+# for an answer (its prompt and "Error in reading or end of file." go to
+# the log).  A new int or hex option whose default is not valid stops
+# make on 6.12 and later; on 6.1 one without a default makes kconfig ask
+# again without end, under kunit.py build as well.  UML only: run_suite
+# and scripts/stable build no other arch.  scripts/run and scripts/bench
+# build with kunit.py build, as the cover letter's command does.
 kunit_make() {
 	local dir=$1
 	shift

@@ -72,9 +72,10 @@ make_fake_kernel() {
 	cat >"$d/tools/testing/kunit/kunit.py" <<'EOF'
 #!/usr/bin/env python3
 # Fake kunit.py: "build" makes the build dir; "config" makes it, writes
-# the kunitconfigs merged with the UML options, as kunit.py's
-# make_arch_config adds them, to its last_used_kunitconfig, and a
-# .config of the same lines; "exec" writes a kernel log and the results of one case,
+# the UML options and the kunitconfigs after them (which win, as in
+# kunit.py's make_arch_config) to its last_used_kunitconfig, and a
+# .config of the options set (one not set is absent there, as kconfig
+# leaves an option whose dependencies are unmet); "exec" writes a kernel log and the results of one case,
 # failing when FAKE_FAIL is set.
 import json, os, sys
 cmd, opts, kconfigs = sys.argv[1], {}, []
@@ -88,12 +89,14 @@ if cmd in ("build", "config"):
     os.makedirs(bd, exist_ok=True)
     if cmd == "config":
         lines = []
-        for path in kconfigs + ["tools/testing/kunit/configs/arch_uml.config"]:
+        for path in ["tools/testing/kunit/configs/arch_uml.config"] + kconfigs:
             with open(path) as f:
-                lines += [line for line in f if line.startswith("CONFIG_")]
-        for name in ("last_used_kunitconfig", ".config"):
-            with open(os.path.join(bd, name), "w") as c:
-                c.writelines(lines)
+                lines += [line for line in f if line.startswith("CONFIG_") or
+                          line.startswith("# CONFIG_") and line.rstrip().endswith(" is not set")]
+        with open(os.path.join(bd, "last_used_kunitconfig"), "w") as c:
+            c.writelines(lines)
+        with open(os.path.join(bd, ".config"), "w") as c:
+            c.writelines(line for line in lines if line.startswith("CONFIG_"))
     sys.exit(0)
 status = "FAIL" if os.environ.get("FAKE_FAIL") else "PASS"
 with open(os.path.join(bd, "test.log"), "w") as f:
@@ -153,7 +156,7 @@ def get_old_kunitconfig_path(build_dir):
 EOF
 	mkdir -p "$d/tools/testing/kunit/configs"
 	echo CONFIG_FAKE_UML=y >"$d/tools/testing/kunit/configs/arch_uml.config"
-	echo CONFIG_FAKE_SUITE=y >"$d/drivers/vfio/mdev/.kunitconfig"
+	printf 'CONFIG_FAKE_SUITE=y\n# CONFIG_FAKE_OFF is not set\n' >"$d/drivers/vfio/mdev/.kunitconfig"
 }
 
 make_fake_kernel "$T/src/linux-source-6.12"
@@ -453,9 +456,10 @@ else
 	sed 's/^/#   /' "$T/bisect.out" "$T/bwork/check/bisect.log" 2>/dev/null
 fi
 
-# ---- the suites' kernels (run_suite of scripts/check, and scripts/stable)
-# are built by kunit_make too: every option of every kunitconfig given,
-# a directory's .kunitconfig included, must be in the .config.
+# ---- the suites' kernels (run_suite of scripts/check; scripts/stable's
+# too, not run here) are built by kunit_make as well: every option of
+# every kunitconfig given, a directory's .kunitconfig included, must be
+# in the .config (an option not set may be absent).
 suite_fake() {
 	rm -rf "$T/swork"
 	# The kunitconfig kunit.py takes when given none, which it copies to
@@ -467,6 +471,7 @@ suite_fake() {
 }
 suite_fake && grep -q '^PASS suite-normal' "$T/suite.out" &&
 	grep -q '^CONFIG_FAKE_SUITE=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
+	grep -q '^# CONFIG_FAKE_OFF is not set$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
 	grep -q '^CONFIG_VFIO_MDEV_KUNIT_TEST=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
 	ok "suite-normal: the fake series is configured by kunit.py config with both kunitconfigs, built, and passes" ||
 	{ not_ok "suite-normal: the fake series:"; sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-normal.log" 2>/dev/null; }
