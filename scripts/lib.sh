@@ -651,22 +651,27 @@ kernel_dir_tree() {
 	SERIES_BRANCH=mdev-pipeline/series
 }
 
-# tree_times_save: if $TREE has no changes git sees (the base's
+# tree_times_save [BASE]: if $TREE has no changes git sees (the base's
 # .gitignore of "/*" hides untracked files; the restore never touches
 # those) on its series branch, note its commit and the times of the
-# regular files the series changes, for tree_times_restore.  Not with
-# KERNEL_DIR.
+# regular files the series changes, for tree_times_restore.  With BASE
+# (scripts/mdevctl-test's worktree, whose HEAD is detached), at any
+# commit, the files that differ from BASE.  Not with KERNEL_DIR.
 tree_times_save() {
-	local f
+	local f base=${1:-}
 	TIMES_COMMIT=
 	TIMES=()
 	[[ -z ${KERNEL_DIR:-} && -e $TREE/.git ]] || return 0
-	[[ $(git_t symbolic-ref -q HEAD 2>/dev/null) == refs/heads/series ]] || return 0
-	git_t rev-parse -q --verify refs/heads/base >/dev/null || return 0
+	if [[ -z $base ]]; then
+		[[ $(git_t symbolic-ref -q HEAD 2>/dev/null) == refs/heads/series ]] || return 0
+		git_t rev-parse -q --verify refs/heads/base >/dev/null || return 0
+		base=base
+	fi
+	git_t rev-parse -q --verify HEAD >/dev/null || return 0
 	[[ -z $(git_t status --porcelain 2>/dev/null) ]] || return 0
 	while IFS= read -r -d '' f; do
 		[[ ! -f $TREE/$f || -L $TREE/$f ]] || TIMES+=("$f" "$(stat -c %.9Y "$TREE/$f")")
-	done < <(git_t diff -z --name-only base HEAD)
+	done < <(git_t diff -z --name-only "$base" HEAD)
 	TIMES_COMMIT=$(git_t rev-parse HEAD)
 }
 

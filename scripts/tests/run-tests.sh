@@ -56,9 +56,28 @@ make_fake_kernel() {
 	local d=$1
 	mkdir -p "$d/drivers/vfio/mdev" "$d/tools/testing/kunit"
 	# "all" drops the option FAKE_DROP names from O's .config, as make's
-	# syncconfig drops one whose dependencies are no longer met.
-	# shellcheck disable=SC2016 # make's $(...), not the shell's
-	printf 'kernelversion:\n\t@echo 6.12.0-fake\nall:\n\t@[ -z "$(FAKE_DROP)" ] || sed -i "/^$(FAKE_DROP)=/d" "$(O)/.config"\n' >"$d/Makefile"
+	# syncconfig drops one whose dependencies are no longer met, leaves
+	# the kernel and its release, and notes the time of mdev_core.c (the
+	# times kbuild would compare); "olddefconfig" keeps the last line of
+	# each option, as kconfig does; "modules_install" leaves the modules
+	# scripts/mdevctl-test boots with.
+	cat >"$d/Makefile" <<'EOF'
+kernelversion:
+	@echo 6.12.0-fake
+olddefconfig:
+	@tac "$(O)/.config" | awk '{ s = $$0; sub(/^# /, "", s); sub(/[= ].*/, "", s) } !seen[s]++' | tac >"$(O)/.config.new"
+	@mv "$(O)/.config.new" "$(O)/.config"
+all:
+	@[ -z "$(FAKE_DROP)" ] || sed -i "/^$(FAKE_DROP)=/d" "$(O)/.config"
+	@mkdir -p "$(O)/include/config"
+	@echo 6.12.0-fake >"$(O)/include/config/kernel.release"
+	@touch "$(O)/linux"
+	@stat -c %.9Y drivers/vfio/mdev/mdev_core.c >>"$(O)/mdev_core.times"
+modules_install:
+	@for m in drivers/vfio/mdev/mdev drivers/vfio/mdev/tests/vfio_mdev_kunit samples/vfio-mdev/mtty samples/kmemleak/kmemleak-test; do \
+		mkdir -p "$(INSTALL_MOD_PATH)/lib/modules/6.12.0-fake/kernel/$$(dirname $$m)" && \
+		touch "$(INSTALL_MOD_PATH)/lib/modules/6.12.0-fake/kernel/$$m.ko"; done
+EOF
 	printf '/*\n' >"$d/.gitignore"
 	for i in 1 2 3 4 5 6 7 8; do echo "line $i"; done >"$d/drivers/vfio/mdev/mdev_core.c"
 	# An executable script, a symlink to a file and one to a directory, a
@@ -484,6 +503,32 @@ for opt in CONFIG_FAKE_SUITE CONFIG_VFIO_MDEV_KUNIT_TEST CONFIG_FAKE_UML; do
 		sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-normal.log" 2>/dev/null
 	fi
 done
+
+# ---- scripts/mdevctl-test's worktree: the same series again keeps the
+# times of its files, so that its kernel is not rebuilt for them (the
+# module check after the mdevctl check, a run after a run); another
+# series gets new times.  The fake make all notes the time of mdev_core.c.
+mt_fake() {
+	env WORK_DIR="$T/mwork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
+		"$REPO/scripts/mdevctl-test" --build-only --no-deps >"$T/mt.out" 2>&1
+}
+rm -rf "$T/mwork"
+mtimes=$T/mwork/build/$MAINLINE-mdevctl/mdev_core.times
+if mt_fake && ! grep -q 'keep their times' "$T/mt.out" && mt_fake && grep -q 'keep their times' "$T/mt.out" &&
+	[[ $(wc -l <"$mtimes") -eq 2 && $(sort -u "$mtimes" | wc -l) -eq 1 ]]; then
+	ok "mdevctl-test: the same series again: its files keep their times for the build"
+else
+	not_ok "mdevctl-test: the same series again: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null)"
+	sed 's/^/#   /' "$T/mt.out"
+fi
+mkdir -p "$T/one" && cp "$T/good"/0000-* "$T/good"/0001-* "$T/one"/
+if mt_fake PATCHES_DIR="$T/one" && ! grep -q 'keep their times' "$T/mt.out" &&
+	[[ $(wc -l <"$mtimes") -eq 3 && $(sort -u "$mtimes" | wc -l) -eq 2 ]]; then
+	ok "mdevctl-test: another series: its files get new times"
+else
+	not_ok "mdevctl-test: another series: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null)"
+	sed 's/^/#   /' "$T/mt.out"
+fi
 
 # ---- base
 expect "run: a missing tarball is named, exit 3" 3 "$T/none.tar.xz not found" \
