@@ -57,8 +57,8 @@ make_fake_kernel() {
 	mkdir -p "$d/drivers/vfio/mdev" "$d/tools/testing/kunit"
 	# "all" drops the option FAKE_DROP names from O's .config, as make's
 	# syncconfig drops one whose dependencies are no longer met, leaves
-	# the kernel and its release, and notes the time of mdev_core.c (the
-	# times kbuild would compare); "olddefconfig" keeps the last line of
+	# the kernel and its release, and notes the times of mdev_core.c and
+	# of the .config (times kbuild would compare); "olddefconfig" keeps the last line of
 	# each option, as kconfig does; "modules_install" leaves the modules
 	# scripts/mdevctl-test boots with.
 	cat >"$d/Makefile" <<'EOF'
@@ -73,6 +73,7 @@ all:
 	@echo 6.12.0-fake >"$(O)/include/config/kernel.release"
 	@touch "$(O)/linux"
 	@stat -c %.9Y drivers/vfio/mdev/mdev_core.c >>"$(O)/mdev_core.times"
+	@stat -c %.9Y "$(O)/.config" >>"$(O)/config.times"
 modules_install:
 	@for m in drivers/vfio/mdev/mdev drivers/vfio/mdev/tests/vfio_mdev_kunit samples/vfio-mdev/mtty samples/kmemleak/kmemleak-test; do \
 		mkdir -p "$(INSTALL_MOD_PATH)/lib/modules/6.12.0-fake/kernel/$$(dirname $$m)" && \
@@ -521,6 +522,10 @@ else
 	not_ok "mdevctl-test: the same series again: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null)"
 	sed 's/^/#   /' "$T/mt.out"
 fi
+ctimes=$T/mwork/build/$MAINLINE-mdevctl/config.times
+[[ $(wc -l <"$ctimes") -eq 2 && $(sort -u "$ctimes" | wc -l) -eq 1 ]] &&
+	ok "mdevctl-test: the same .config again keeps its time for the build" ||
+	not_ok "mdevctl-test: the same .config again: times $(tr '\n' ' ' <"$ctimes" 2>/dev/null)"
 mkdir -p "$T/one" && cp "$T/good"/0000-* "$T/good"/0001-* "$T/one"/
 if mt_fake PATCHES_DIR="$T/one" && ! grep -q 'keep their times' "$T/mt.out" &&
 	[[ $(wc -l <"$mtimes") -eq 3 && $(sort -u "$mtimes" | wc -l) -eq 2 ]]; then
