@@ -651,6 +651,17 @@ kernel_dir_tree() {
 	SERIES_BRANCH=mdev-pipeline/series
 }
 
+# tree_at REV: check out REV (detached) in a clean tree (scripts/check,
+# scripts/stable): checkout -f throws away the changes to tracked files,
+# staged ones and conflicts included, as reset --hard did before it, in
+# the same pass; clean removes the untracked files.  On the 7.3 tree,
+# warm, each run twice: checkout -f 0.6 s, against reset --hard 1.2 s
+# and checkout 0.6 s.
+tree_at() {
+	git_t checkout -q -f --detach "$1"
+	git_t clean -q -ffdx
+}
+
 # tree_times_save [BASE]: if $TREE has no changes git sees (the base's
 # .gitignore of "/*" hides untracked files; the restore never touches
 # those) on its series branch, note its commit and the times of the
@@ -658,7 +669,7 @@ kernel_dir_tree() {
 # (scripts/mdevctl-test's worktree, whose HEAD is detached), at any
 # commit, the files that differ from BASE.  Not with KERNEL_DIR.
 tree_times_save() {
-	local f base=${1:-}
+	local f s base=${1:-}
 	TIMES_COMMIT=
 	TIMES=()
 	[[ -z ${KERNEL_DIR:-} && -e $TREE/.git ]] || return 0
@@ -668,7 +679,7 @@ tree_times_save() {
 		base=base
 	fi
 	git_t rev-parse -q --verify HEAD >/dev/null || return 0
-	[[ -z $(git_t status --porcelain 2>/dev/null) ]] || return 0
+	s=$(git_t status --porcelain 2>/dev/null) && [[ -z $s ]] || return 0
 	while IFS= read -r -d '' f; do
 		[[ ! -f $TREE/$f || -L $TREE/$f ]] || TIMES+=("$f" "$(stat -c %.9Y "$TREE/$f")")
 	done < <(git_t diff -z --name-only "$base" HEAD)
@@ -686,7 +697,8 @@ tree_times_restore() {
 		touch -m -d "@${TIMES[i + 1]}" "$TREE/${TIMES[i]}"
 	done
 	# The index still has the times of git am: refresh it, or the next
-	# git reset --hard (scripts/check) writes those files again.
+	# reset --hard (tree_reset) or checkout -f (tree_at, mdevctl-test)
+	# writes those files again.
 	git_t update-index -q --refresh >/dev/null || true
 	say "the series is the commit already built in $TREE: its files keep their times"
 }

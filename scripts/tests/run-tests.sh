@@ -479,7 +479,9 @@ fi
 # ---- the suites' kernels (run_suite of scripts/check; scripts/stable's
 # too, not run here) are built by kunit_make as well: every option of
 # every kunitconfig given, a directory's .kunitconfig included, must be
-# in the .config (an option not set may be absent).
+# in the .config.  The fake .kunitconfig's option not set is absent from
+# the fake .config: the run passes, as kunit_make leaves that verdict to
+# kunit_config (here the fake's copy of its rule).
 suite_fake() {
 	rm -rf "$T/swork"
 	# The kunitconfig kunit.py takes when given none, which it copies to
@@ -523,12 +525,34 @@ else
 	sed 's/^/#   /' "$T/mt.out"
 fi
 ctimes=$T/mwork/build/$MAINLINE-mdevctl/config.times
-[[ $(wc -l <"$ctimes") -eq 2 && $(sort -u "$ctimes" | wc -l) -eq 1 ]] &&
+[[ -f $ctimes && $(wc -l <"$ctimes") -eq 2 && $(sort -u "$ctimes" | wc -l) -eq 1 ]] &&
 	ok "mdevctl-test: the same .config again keeps its time for the build" ||
 	not_ok "mdevctl-test: the same .config again: times $(tr '\n' ' ' <"$ctimes" 2>/dev/null)"
+# A .config that differs from the one before gets a new time (the one
+# before has the time of the runs before).
+echo '# changed by hand' >>"$T/mwork/build/$MAINLINE-mdevctl/.config"
+touch -m -d "@$(head -n1 "$ctimes")" "$T/mwork/build/$MAINLINE-mdevctl/.config"
+mt_fake
+[[ -f $ctimes && $(wc -l <"$ctimes") -eq 3 && $(sort -u "$ctimes" | wc -l) -eq 2 ]] &&
+	ok "mdevctl-test: a .config that differs from the one before gets a new time" ||
+	not_ok "mdevctl-test: a changed .config: times $(tr '\n' ' ' <"$ctimes" 2>/dev/null)"
+# A worktree with changes (a file edited, an untracked one) keeps no
+# times, and is clean at the series after the run.
+MT=$T/mwork/linux-$MAINLINE-mdevctl
+echo edited >>"$MT/drivers/vfio/mdev/mdev_core.c"
+echo x >"$MT/drivers/vfio/mdev/untracked"
+if mt_fake && ! grep -q 'keep their times' "$T/mt.out" &&
+	[[ $(wc -l <"$mtimes") -eq 4 && $(sort -u "$mtimes" | wc -l) -eq 2 ]] &&
+	[[ -z $(git -C "$MT" status --porcelain) && ! -e $MT/drivers/vfio/mdev/untracked ]] &&
+	! grep -q edited "$MT/drivers/vfio/mdev/mdev_core.c"; then
+	ok "mdevctl-test: a worktree with changes keeps no times and is clean after the run"
+else
+	not_ok "mdevctl-test: a worktree with changes: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null) status $(git -C "$MT" status --porcelain | tr '\n' ' ')"
+	sed 's/^/#   /' "$T/mt.out"
+fi
 mkdir -p "$T/one" && cp "$T/good"/0000-* "$T/good"/0001-* "$T/one"/
 if mt_fake PATCHES_DIR="$T/one" && ! grep -q 'keep their times' "$T/mt.out" &&
-	[[ $(wc -l <"$mtimes") -eq 3 && $(sort -u "$mtimes" | wc -l) -eq 2 ]]; then
+	[[ $(wc -l <"$mtimes") -eq 5 && $(sort -u "$mtimes" | wc -l) -eq 3 ]]; then
 	ok "mdevctl-test: another series: its files get new times"
 else
 	not_ok "mdevctl-test: another series: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null)"
@@ -766,7 +790,6 @@ touch -m -d @1000000000 "$KT/drivers/vfio/mdev/mdev_core.c"
 expect "run: the same series again keeps the times of its files" 0 'keep their times' clone_run c1 run --no-deps
 [[ $(stat -c %Y "$KT/drivers/vfio/mdev/mdev_core.c") == 1000000000 ]] && ok "run: mdev_core.c kept its time" ||
 	not_ok "run: mdev_core.c kept its time"
-mkdir -p "$T/one" && cp "$T/good"/0000-* "$T/good"/0001-* "$T/one"/
 env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/one" "$T/c1/scripts/run" --no-deps >/dev/null 2>"$T/err" || true
 ! grep -q 'keep their times' "$T/err" && [[ $(stat -c %Y "$KT/drivers/vfio/mdev/mdev_core.c") != 1000000000 ]] &&
 	ok "run: another series gets new times" || not_ok "run: another series gets new times"
