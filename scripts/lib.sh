@@ -652,7 +652,7 @@ kernel_dir_tree() {
 }
 
 # tree_at REV: check out REV (detached) in a clean tree (scripts/check,
-# scripts/stable): checkout -f throws away the changes to tracked files,
+# scripts/stable, scripts/mdevctl-test's worktree): checkout -f throws away the changes to tracked files,
 # staged ones and conflicts included, as reset --hard did before it, in
 # the same pass; clean removes the untracked files.  On the 7.3 tree,
 # warm, each run twice: checkout -f 0.6 s, against reset --hard 1.2 s
@@ -697,8 +697,8 @@ tree_times_restore() {
 		touch -m -d "@${TIMES[i + 1]}" "$TREE/${TIMES[i]}"
 	done
 	# The index still has the times of git am: refresh it, or the next
-	# reset --hard (tree_reset) or checkout -f (tree_at, mdevctl-test)
-	# writes those files again.
+	# reset --hard (tree_reset) or checkout -f (tree_at) writes those
+	# files again.
 	git_t update-index -q --refresh >/dev/null || true
 	say "the series is the commit already built in $TREE: its files keep their times"
 }
