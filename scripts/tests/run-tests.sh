@@ -58,9 +58,9 @@ make_fake_kernel() {
 	# "all" drops the option FAKE_DROP names from O's .config, as make's
 	# syncconfig drops one whose dependencies are no longer met, leaves
 	# the kernel and its release, and notes the times of mdev_core.c and
-	# of the .config (times kbuild would compare); "olddefconfig" keeps the last line of
-	# each option, as kconfig does; "modules_install" leaves the modules
-	# scripts/mdevctl-test boots with.
+	# of the .config (times kbuild would compare); "olddefconfig" keeps
+	# the last line of each option, as kconfig does; "modules_install"
+	# leaves the modules scripts/mdevctl-test boots with.
 	cat >"$d/Makefile" <<'EOF'
 kernelversion:
 	@echo 6.12.0-fake
@@ -95,8 +95,8 @@ EOF
 # the UML options and the kunitconfigs after them (which win, as in
 # kunit.py's make_arch_config) to its last_used_kunitconfig, and a
 # .config of the options set (one not set is absent there, as kconfig
-# leaves an option whose dependencies are unmet); "exec" writes a kernel log and the results of one case,
-# failing when FAKE_FAIL is set.
+# leaves an option whose dependencies are unmet); "exec" writes a kernel
+# log and the results of one case, failing when FAKE_FAIL is set.
 import json, os, sys
 cmd, opts, kconfigs = sys.argv[1], {}, []
 for a in sys.argv[2:]:
