@@ -1,0 +1,490 @@
+#!/usr/bin/env bash
+# Tests of the scripts, one part: the base and the trees (a missing
+# tarball, KERNEL_DIR, apply, build and run, export, interruptions, the
+# base cache, the kernel work dir, the mainline package, the preimage
+# check); the benchmark's report; the log scanner.
+# Run alone, or with the other parts by run-tests.sh.
+# shellcheck disable=SC2015 # "cond && ok ... || not_ok ...": see common.sh
+# shellcheck source=scripts/tests/common.sh
+source "$(dirname "$0")/common.sh"
+
+# ---- base
+expect "run: a missing tarball is named, exit 3" 3 "$T/none.tar.xz not found" \
+	run_fake BASE_TARBALL="$T/none.tar.xz" "$REPO/scripts/run" --no-deps
+[[ ! -e $T/work/linux-$MAINLINE ]] && ok "run: a missing tarball leaves no tree" || not_ok "run: a missing tarball leaves no tree"
+
+# ---- KERNEL_DIR
+mkdir -p "$T/notkernel/drivers/vfio/mdev"
+touch "$T/notkernel/Makefile"
+expect "run: KERNEL_DIR that is no kernel tree, exit 4" 4 'is not a kernel tree \(no tools/testing/kunit/kunit.py\)' \
+	run_fake KERNEL_DIR="$T/notkernel" "$REPO/scripts/run" --no-deps
+git clone -q "$T/pt" "$T/user"
+git -C "$T/user" checkout -q -b mine origin/base
+echo dirty >>"$T/user/Makefile"
+state() { git -C "$T/user" status --porcelain; git -C "$T/user" for-each-ref; git -C "$T/user" worktree list --porcelain; }
+before=$(state)
+expect "run: a dirty KERNEL_DIR, exit 4" 4 'has uncommitted changes; commit or stash them first' \
+	run_fake KERNEL_DIR="$T/user" "$REPO/scripts/run" --no-deps
+[[ $(state) == "$before" ]] && ok "run: a dirty KERNEL_DIR is left untouched" || not_ok "run: a dirty KERNEL_DIR is left untouched"
+git -C "$T/user" checkout -q Makefile
+expect "run: a clean KERNEL_DIR works through a worktree" 0 'all tests passed' \
+	run_fake KERNEL_DIR="$T/user" KERNEL_BASE=origin/base "$REPO/scripts/run" --no-deps
+[[ -z $(git -C "$T/user" status --porcelain) && $(git -C "$T/user" rev-parse --abbrev-ref HEAD) == mine ]] &&
+	ok "run: KERNEL_DIR's checkout and branch are unchanged" || not_ok "run: KERNEL_DIR's checkout and branch are unchanged"
+
+# ---- apply, build, run
+expect "run: the fake series passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+TREE=$T/work/linux-$MAINLINE
+base1=$(git -C "$TREE" rev-parse base)
+# The base commit is what "git add -f -A" and "git commit" make of the
+# tarball, with the fixed identity and date.
+rm -rf "$T/addbase" && mkdir -p "$T/addbase/src" && tar -xJf "$T/fake.tar.xz" -C "$T/addbase/src" --strip-components=1
+git init -q "$T/addbase/src"
+git -C "$T/addbase/src" add -f -A
+env -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u GIT_COMMITTER_NAME -u GIT_COMMITTER_EMAIL \
+	GIT_AUTHOR_DATE=2025-01-01T00:00:00Z GIT_COMMITTER_DATE=2025-01-01T00:00:00Z \
+	git -C "$T/addbase/src" -c user.name=base -c user.email=base@localhost \
+	commit -q -m "$(git -C "$TREE" log -1 --format=%s base)"
+[[ $(git -C "$T/addbase/src" rev-parse HEAD) == "$base1" ]] &&
+	ok "cache: the base commit is the one git add -f -A and git commit make" ||
+	not_ok "cache: the base commit is the one git add -f -A and git commit make ($base1, git: $(git -C "$T/addbase/src" rev-parse HEAD))"
+# A template with a commit-msg hook (init.templateDir, as for Gerrit)
+# changes neither the base commit nor its message.
+mkdir -p "$T/template/hooks"
+# shellcheck disable=SC2016 # "$1" is the hook's own
+printf '#!/bin/sh\necho "Change-Id: I0" >>"$1"\n' >"$T/template/hooks/commit-msg"
+chmod +x "$T/template/hooks/commit-msg"
+cp "$T/gitconfig" "$T/hook.gitconfig"
+git config --file "$T/hook.gitconfig" init.templateDir "$T/template"
+expect "cache: a run with a commit-msg hook in the user's git template passes" 0 'all tests passed' \
+	run_fake XDG_CACHE_HOME="$T/cache-hook" WORK_DIR="$T/work-hook" GIT_CONFIG_GLOBAL="$T/hook.gitconfig" \
+	"$REPO/scripts/run" --no-deps
+[[ $(git -C "$T/work-hook/linux-$MAINLINE" rev-parse base) == "$base1" ]] &&
+	ok "cache: ...and makes the same base commit" ||
+	not_ok "cache: ...and makes the same base commit ($(git -C "$T/work-hook/linux-$MAINLINE" log -1 --format=%B base | tr '\n' ' '))"
+rm -rf "$T/cache-hook" "$T/work-hook"
+# shellcheck disable=SC2016 # expanded by the inner bash
+expect "cache: a failed syncfs stops the command, exit 4" 4 'syncfs of the file system of /tmp failed' \
+	env PROG=tests bash -c '. "$0/scripts/lib.sh" && exec {fd}</tmp && exec {fd}<&- && syncfs_fd "$fd" /tmp' "$REPO"
+grep -q 'Bad file descriptor' "$T/err" && ok "cache: ...on the error of syncfs(2) itself (EBADF)" ||
+	not_ok "cache: ...on the error of syncfs(2) itself (EBADF)"
+# shellcheck disable=SC2016 # expanded by the inner bash
+env PROG=tests bash -c '. "$0/scripts/lib.sh" && exec {fd}</tmp && syncfs_fd "$fd" /tmp' "$REPO" </dev/null &&
+	ok "cache: syncfs of an open descriptor succeeds" || not_ok "cache: syncfs of an open descriptor succeeds"
+[[ $(git -C "$TREE" ls-tree base scripts/tool.sh | cut -c1-6) == 100755 &&
+	$(git -C "$TREE" ls-tree base tools/drivers.link | cut -c1-6) == 120000 ]] &&
+	ok "cache: the base records an executable and a symlinked directory" ||
+	not_ok "cache: the base records an executable and a symlinked directory"
+expect "run: a failing case, exit 1" 1 'FAILED \(normal config\)' run_fake FAKE_FAIL=1 "$REPO/scripts/run" --no-deps
+expect "run: a warning in the kernel log, exit 7" 7 'WARNING: CPU: 0 PID: 1 at lib/foo.c:1' \
+	run_fake FAKE_LOG=$'boot\nWARNING: CPU: 0 PID: 1 at lib/foo.c:1 foo+0x1/0x2\n' "$REPO/scripts/run" --no-deps
+expect "run: known noise in the kernel log passes" 0 'all tests passed' \
+	run_fake FAKE_LOG=$'Using a channel type which is configured out of UML\nsetup_one_line failed for device 3 : failed to parse channel pair\n' \
+	"$REPO/scripts/run" --no-deps
+expect "run: a patch that does not apply is named, with its hunk, exit 5" 5 \
+	'0002-vfio-mdev-change-line-7.patch does not apply' run_fake PATCHES_DIR="$T/bad" "$REPO/scripts/run" --no-deps
+grep -qE '^  > @@ -4,5 \+4,5 @@' "$T/err" && grep -q 'failing hunk in 0002' "$T/err" &&
+	ok "run: the failing hunk is shown" || not_ok "run: the failing hunk is shown"
+[[ ! -e $TREE/.git/rebase-apply ]] && ok "run: no rebase-apply left" || not_ok "run: no rebase-apply left"
+# ---- export
+mkdir "$T/exp1" "$T/exp2"
+prefix=$(PROG=tests bash -c '. "$0/scripts/lib.sh" && series_prefix' "$REPO")
+run_fake "$REPO/scripts/run" --no-deps 2>/dev/null
+expect "export: writes the series" 0 'wrote 3 files' run_fake "$REPO/scripts/export" -o "$T/exp1"
+! grep -q "^base-commit:" "$T/exp1/0000-cover-letter.patch" && ! grep -q 'SUBJECT HERE' "$T/exp1/0000-cover-letter.patch" &&
+	grep -qF "Subject: [$prefix 0/" "$T/exp1/0000-cover-letter.patch" &&
+	ok "export: cover letter filled, [$prefix] subject, no base-commit trailer" ||
+	not_ok "export: cover letter filled, [$prefix] subject, no base-commit trailer"
+sleep 1 # another second in the Message-Ids, were they not pinned
+run_fake PATCHES_DIR="$T/exp1" "$REPO/scripts/run" --no-deps 2>/dev/null
+run_fake "$REPO/scripts/export" -o "$T/exp2" 2>/dev/null
+diff -r "$T/exp1" "$T/exp2" >/dev/null && ok "export: round trip is byte for byte" || not_ok "export: round trip is byte for byte"
+# The trees are shared by the clones: another clone's export refuses the
+# series this one applied.
+mkdir -p "$T/other"
+cp -r "$REPO/scripts" "$REPO/cover-letter.txt" "$T/other/"
+expect "export: another clone's series is refused, exit 4" 4 'not the one of this clone' \
+	run_fake "$T/other/scripts/export" -o "$T/exp3"
+[[ ! -e $T/exp3 ]] && ok "export: nothing written for another clone's series" ||
+	not_ok "export: nothing written for another clone's series"
+
+# ---- interruptions
+# Killed during extraction: a half tree in a temp dir of the cache, never
+# at the entry's path.
+rm -rf "$T/work" "$CACHE"
+mkdir -p "$T/slow"
+printf '#!/bin/sh\n/bin/tar "$@"; sleep 30\n' >"$T/slow/tar"
+chmod +x "$T/slow/tar"
+setsid env PATH="$T/slow:$PATH" WORK_DIR="$T/work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+	"$REPO/scripts/run" --no-deps 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do compgen -G "$CACHE/trees/tmp.*/src/Makefile" >/dev/null && break; sleep 0.1; done
+kill -KILL -- -"$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+! compgen -G "$CACHE/trees/*.git" >/dev/null && [[ ! -e $TREE ]] &&
+	ok "interrupted extraction leaves no cache entry and no tree" || not_ok "interrupted extraction leaves no cache entry and no tree"
+expect "a run after an interrupted extraction succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+# The new entry's files became the tree: a file the series does not touch
+# is older than the entry's marker (git reset --hard did not write it
+# again: the moved index matched it), the tree is clean, and every file
+# of the tarball is in the base.
+ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
+older() {
+	local a b
+	a=$(stat -c %.9Y "$1") b=$(stat -c %.9Y "$2")
+	((${a/./} < ${b/./}))
+}
+grep -q 'the files the base was committed from' "$T/err" && git -C "$TREE" diff-files --quiet &&
+	older "$TREE/Makefile" "$ENTRY/mdev-pipeline-base" &&
+	[[ -z $(git -C "$TREE" status --porcelain) ]] && git -C "$TREE" diff-index --quiet HEAD &&
+	[[ $(git -C "$TREE" ls-tree -r --name-only base | wc -l) -eq $(tar -tf "$T/fake.tar.xz" | grep -vc '/$') ]] &&
+	ok "the tree is the extracted files, clean, every file in the base" ||
+	not_ok "the tree is the extracted files, clean, every file in the base"
+# Where the files cannot be renamed into the tree, it is checked out.
+rm -rf "$CACHE" "$TREE"
+expect "a run that cannot rename the new entry's files into the tree passes" 0 'all tests passed' \
+	run_fake MDEV_PIPELINE_NO_RENAME=1 "$REPO/scripts/run" --no-deps
+! grep -q 'the files the base was committed from' "$T/err" && [[ -z $(git -C "$TREE" status --porcelain) ]] &&
+	[[ $(git -C "$TREE" rev-parse base) == "$base1" ]] && ! compgen -G "$CACHE/trees/tmp.*" >/dev/null &&
+	ok "...its tree is a clean checkout of the same base, no temp dir left" ||
+	not_ok "...its tree is a clean checkout of the same base, no temp dir left"
+[[ $(git -C "$TREE" rev-parse base) == "$base1" ]] && ok "the base commit is the same" || not_ok "the base commit is the same"
+! compgen -G "$CACHE/trees/tmp.*" >/dev/null && ! compgen -G "$T/work/tmp.*" >/dev/null &&
+	ok "no temp tree left" || not_ok "no temp tree left"
+
+# Killed during git am: a hook holds git am in the middle of the series.
+printf '#!/bin/sh\nsleep 30\n' >"$TREE/.git/hooks/applypatch-msg"
+chmod +x "$TREE/.git/hooks/applypatch-msg"
+setsid env WORK_DIR="$T/work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+	"$REPO/scripts/run" --no-deps 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do [[ -d $TREE/.git/rebase-apply ]] && break; sleep 0.1; done
+kill -KILL -- -"$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+rm "$TREE/.git/hooks/applypatch-msg"
+[[ -d $TREE/.git/rebase-apply ]] && ok "killed in git am (rebase-apply left)" || not_ok "killed in git am (rebase-apply left)"
+expect "a run after an interrupted git am succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+[[ $(git -C "$TREE" rev-list --count base..series) -eq 2 ]] && ok "the series is applied once" || not_ok "the series is applied once"
+
+# ---- the base cache: one entry per base, shared by work dirs and clones
+expect "cache: another work dir reuses the cached base, no extraction" 0 'all tests passed' \
+	run_fake WORK_DIR="$T/work2" "$REPO/scripts/run" --no-deps
+! grep -q 'extracting' "$T/err" && [[ $(git -C "$T/work2/linux-$MAINLINE" rev-parse base) == "$base1" ]] &&
+	grep -qx "$CACHE/trees/tarball-.*\.git/objects" "$T/work2/linux-$MAINLINE/.git/objects/info/alternates" &&
+	ok "cache: the second tree is a shared clone of the same base" || not_ok "cache: the second tree is a shared clone of the same base"
+
+# ---- the kernel work dir: without WORK_DIR, the trees and build dirs of
+# every clone are in the cache's work/, the logs in the clone's .work/
+for c in c1 c2; do
+	mkdir -p "$T/$c"
+	cp -r "$REPO/scripts" "$REPO/kunit" "$REPO/Kconfig.fragment" "$REPO/cover-letter.txt" "$T/$c/"
+done
+# clone_run CLONE CMD ARGS...: a command of that clone, without WORK_DIR.
+clone_run() {
+	local c=$1 cmd=$2
+	shift 2
+	env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$T/$c/scripts/$cmd" "$@"
+}
+KT=$CACHE/work/linux-$MAINLINE
+expect "work dir: a clone's run passes" 0 'all tests passed' clone_run c1 run --no-deps
+[[ -d $KT/.git && -d $CACHE/work/build/$MAINLINE-normal && -d $T/c1/.work/logs && ! -e $T/c1/.work/linux-$MAINLINE ]] &&
+	ok "work dir: tree and build dir in the cache's work/, logs in the clone's .work/" ||
+	not_ok "work dir: tree and build dir in the cache's work/, logs in the clone's .work/"
+exec {held}>"$CACHE/work.lock"
+flock "$held"
+expect "work dir: another clone's command refuses while one runs, exit 4" 4 'a command of another clone is using' \
+	clone_run c2 run --no-deps
+exec {held}>&-
+expect "work dir: the other clone's run passes after it" 0 'all tests passed' clone_run c2 run --no-deps
+expect "work dir: the first clone's export refuses the other's series, exit 4" 4 'not the one of this clone' \
+	clone_run c1 export -o "$T/exp4"
+KGD=$(git -C "$KT" rev-parse --absolute-git-dir) # the shared tree's git dir
+mkdir "$KGD/rebase-apply"
+expect "work dir: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
+	clone_run c1 run --no-deps
+[[ -d $KGD/rebase-apply ]] && ok "work dir: the git am is still there" ||
+	not_ok "work dir: the git am is still there"
+rmdir "$KGD/rebase-apply"
+echo "by hand" >>"$KT/Makefile"
+expect "work dir: a change of another clone in the tree is kept, exit 4" 4 'has a git am under way or changes of the clone' \
+	clone_run c1 run --no-deps
+grep -q "by hand" "$KT/Makefile" && ok "work dir: the change is still there" || not_ok "work dir: the change is still there"
+# scripts/send checks out a branch of its own in the tree: the same guard.
+# send_untouched: the tree is on the series branch, send made no branch
+# of its own there and wrote no mails.
+send_untouched() {
+	[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
+		! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null && [[ ! -e $T/send1 ]]
+}
+[[ $(cat "$KGD/mdev-pipeline-clone") == "$T/c2" ]] &&
+	ok "send: (the tree is the other clone's)" || not_ok "send: (the tree is the other clone's)"
+expect "send: a change of another clone in the tree is kept, exit 4" 4 'has a git am under way or changes of the clone' \
+	clone_run c1 send --no-deps -o "$T/send1"
+grep -q "by hand" "$KT/Makefile" && send_untouched &&
+	ok "send: the change, the branch and the series are as they were; no mails" ||
+	not_ok "send: the change, the branch and the series are as they were; no mails"
+git -C "$KT" checkout -q Makefile
+[[ -z $(git -C "$KT" status --porcelain) ]] && ok "send: (the tree is clean again)" || not_ok "send: (the tree is clean again)"
+mkdir "$KGD/rebase-apply"
+expect "send: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
+	clone_run c1 send --no-deps -o "$T/send1"
+[[ -d $KGD/rebase-apply ]] && send_untouched &&
+	ok "send: the git am, the branch and the series are as they were; no mails" ||
+	not_ok "send: the git am, the branch and the series are as they were; no mails"
+rmdir "$KGD/rebase-apply"
+expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
+# The same series again: its files keep their times; another series: not.
+touch -m -d @1000000000 "$KT/drivers/vfio/mdev/mdev_core.c"
+expect "run: the same series again keeps the times of its files" 0 'keep their times' clone_run c1 run --no-deps
+[[ $(stat -c %Y "$KT/drivers/vfio/mdev/mdev_core.c") == 1000000000 ]] && ok "run: mdev_core.c kept its time" ||
+	not_ok "run: mdev_core.c kept its time"
+env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/one" "$T/c1/scripts/run" --no-deps >/dev/null 2>"$T/err" || true
+! grep -q 'keep their times' "$T/err" && [[ $(stat -c %Y "$KT/drivers/vfio/mdev/mdev_core.c") != 1000000000 ]] &&
+	ok "run: another series gets new times" || not_ok "run: another series gets new times"
+
+# A temp dir left by a run killed after it made the entry (the files it
+# was moving into the tree) is removed by the next run.
+mkdir -p "$ENTRY/../tmp.$(basename "$ENTRY").killed/src"
+expect "cache: a run after one killed with the entry made passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+! compgen -G "$CACHE/trees/tmp.*" >/dev/null && ok "cache: its temp dir is removed" || not_ok "cache: its temp dir is removed"
+
+# damage DESCRIPTION COMMAND...: damage the entry, then a run must notice,
+# make it again (same commit) and pass.
+damage() {
+	local what=$1
+	shift
+	"$@"
+	expect "cache: $what is noticed and the entry made again" 0 'incomplete or damaged: making it again' \
+		run_fake "$REPO/scripts/run" --no-deps
+	if grep -q 'all tests passed' "$T/err" && [[ $(git --git-dir="$ENTRY" rev-parse base) == "$base1" ]] &&
+		[[ $(git -C "$TREE" rev-parse base) == "$base1" ]]; then
+		ok "cache: after $what, same base and the run passes"
+	else
+		not_ok "cache: after $what, same base and the run passes (entry: $(git --git-dir="$ENTRY" rev-parse base 2>&1)," \
+			"tree: $(git -C "$TREE" rev-parse base 2>&1), want $base1; stderr:)"
+		sed 's/^/#   /' "$T/err"
+	fi
+}
+damage "a missing marker file" rm "$ENTRY/mdev-pipeline-base"
+damage "a missing base ref" rm -f "$ENTRY/refs/heads/base" "$ENTRY/packed-refs"
+# Half of the loose objects (the entry keeps them loose) and any pack.
+rm_objects() {
+	find "$ENTRY/objects" -path '*/objects/[0-9a-f][0-9a-f]/*' -type f | awk 'NR % 2' | xargs rm -f
+	rm -f "$ENTRY"/objects/pack/*
+}
+damage "objects gone" rm_objects
+damage "a marker naming another commit" sed -i 's/^commit .*/commit 0123456789012345678901234567890123456789/' "$ENTRY/mdev-pipeline-base"
+git -C "$TREE" remote set-url origin /nowhere
+printf '%s\n' /nowhere/objects >"$TREE/.git/objects/info/alternates"
+expect "cache: a work tree that is no clone of the entry is made again" 0 "replacing $TREE" \
+	run_fake "$REPO/scripts/run" --no-deps
+grep -q 'all tests passed' "$T/err" && ok "cache: ...and the run passes" || not_ok "cache: ...and the run passes"
+
+# ---- the mainline base: the package from a (local) apt repository through
+# the private apt state, never installed; the newest version is used.
+# publish VERSION [FILE]: a repository with linux-source-MAINLINE VERSION
+# only; its FILE (default README) differs from the other versions'.
+publish() {
+	local p=$T/pkg d
+	rm -rf "$p" "$T/repo"
+	mkdir -p "$p/DEBIAN" "$p/usr/src" "$T/repo" "$T/msrc"
+	rm -rf "$T/msrc/linux-source-$MAINLINE"
+	cp -r "$T/src/linux-source-6.12" "$T/msrc/linux-source-$MAINLINE"
+	echo "/* $1 */" >>"$T/msrc/linux-source-$MAINLINE/${2:-README}"
+	tar -C "$T/msrc" -cJf "$p/usr/src/linux-source-$MAINLINE.tar.xz" "linux-source-$MAINLINE"
+	printf 'Package: linux-source-%s\nVersion: %s\nArchitecture: all\nMaintainer: t <t@localhost>\nDescription: fake\n' \
+		"$MAINLINE" "$1" >"$p/DEBIAN/control"
+	d=$T/repo/linux-source-${MAINLINE}_$1_all.deb
+	dpkg-deb -Zxz --build "$p" "$d" >/dev/null
+	{
+		cat "$p/DEBIAN/control"
+		echo "Filename: ./$(basename "$d")"
+		echo "Size: $(stat -c %s "$d")"
+		echo "SHA256: $(sha256sum <"$d" | cut -d' ' -f1)"
+		echo
+	} >"$T/repo/Packages"
+}
+# run_mainline ENV...: scripts/run on the mainline package of the local
+# repository, with a series made on that version.
+run_mainline() {
+	env WORK_DIR="$T/work3" PATCHES_DIR="$T/mgood" BASE_APT_SOURCE="deb [trusted=yes] file:$T/repo ./" "$@"
+}
+publish "$MAINLINE.4-1~bpo13+1"
+# The fake series, made on this base (other blob ids in its index lines).
+rm -rf "$T/mpt" "$T/mgood"
+mkdir "$T/mgood"
+git init -q -b base "$T/mpt"
+cp -r "$T/msrc/linux-source-$MAINLINE/." "$T/mpt/"
+git -C "$T/mpt" add -f -A
+git -C "$T/mpt" commit -q -m base
+git -C "$T/mpt" checkout -q -b work
+sed -i 's/line 2/line 2 changed/' "$T/mpt/drivers/vfio/mdev/mdev_core.c"
+git -C "$T/mpt" commit -q -a -s -m "vfio/mdev: change line 2"
+git -C "$T/mpt" format-patch -q -o "$T/mgood" base..HEAD
+if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
+	expect "mainline: downloads the package through the private apt state and says which version" 0 \
+		"base [0-9a-f]{40} \(Linux 6.12.0-fake \(Debian linux-source-$MAINLINE\)\), linux-source-$MAINLINE $MAINLINE.4-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	grep -q "downloading linux-source-$MAINLINE $MAINLINE.4-1~bpo13+1" "$T/err" &&
+		[[ -s $CACHE/debs/linux-source-${MAINLINE}_$MAINLINE.4-1~bpo13+1_all.deb ]] &&
+		! grep -q "$T/repo" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null &&
+		ok "mainline: the .deb is in the cache, the system's apt sources untouched" ||
+		not_ok "mainline: the .deb is in the cache, the system's apt sources untouched"
+	! dpkg-query -W "linux-source-$MAINLINE" >/dev/null 2>&1 && ok "mainline: the package is not installed" ||
+		not_ok "mainline: the package is not installed"
+	m1=$(git -C "$T/work3/linux-$MAINLINE" rev-parse base)
+	publish "$MAINLINE.5-1~bpo13+1"
+	expect "mainline: a newer version in the archive is used (the series' files unchanged)" 0 "linux-source-$MAINLINE $MAINLINE.5-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	m2=$(git -C "$T/work3/linux-$MAINLINE" rev-parse base)
+	[[ $m1 != "$m2" ]] && ok "mainline: ...with a base commit of its own" || not_ok "mainline: ...with a base commit of its own"
+	expect "mainline: offline, the newest cached version is used" 0 \
+		"apt-get update of trixie-backports failed .*: using linux-source-$MAINLINE $MAINLINE.5-1~bpo13\+1 from the cache" \
+		run_mainline BASE_APT_SOURCE="deb [trusted=yes] file:$T/none ./" "$REPO/scripts/run" --no-deps
+	expect "mainline: MAINLINE_PKG_VERSION picks a cached version" 0 "linux-source-$MAINLINE $MAINLINE.4-1~bpo13\+1" \
+		run_mainline MAINLINE_PKG_VERSION="$MAINLINE.4-1~bpo13+1" BASE_APT_SOURCE="deb [trusted=yes] file:$T/none ./" \
+		"$REPO/scripts/run" --no-deps
+	[[ $(git -C "$T/work3/linux-$MAINLINE" rev-parse base) == "$m1" ]] && ok "mainline: ...and its base commit" ||
+		not_ok "mainline: ...and its base commit"
+	publish "$MAINLINE.6-1~bpo13+1" drivers/vfio/mdev/mdev_core.c
+	expect "mainline: a newer version that changes a file of the series stops: rebase, exit 8" 8 \
+		"the series needs a rebase onto 6.12.0-fake, linux-source-$MAINLINE $MAINLINE.6-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	grep -q '^  drivers/vfio/mdev/mdev_core.c: the patches change blob' "$T/err" && ok "mainline: ...naming the file" ||
+		not_ok "mainline: ...naming the file"
+else
+	echo "ok - # SKIP mainline package tests: need root (apt-get download as root) and dpkg-deb"
+fi
+
+# ---- the preimage check: on the mainline base, the files the series
+# changes must be those its patches were made on.
+mkdir -p "$T/stale"
+cp "$T/good"/*.patch "$T/stale"/
+# 0001 now claims to start from another blob of mdev_core.c.
+sed -i 's/^index [0-9a-f]*\.\./index 0123abc../' "$T/stale"/0001-*.patch
+expect "preimage: a series made on other file versions stops with exit 8, naming the file" 8 \
+	"the series needs a rebase onto 6.12.0-fake" run_fake PATCHES_DIR="$T/stale" "$REPO/scripts/run" --no-deps
+grep -q 'drivers/vfio/mdev/mdev_core.c: the patches change blob 0123abc, the base has [0-9a-f]\{7\}$' "$T/err" &&
+	ok "preimage: the file and both blob ids are named" || not_ok "preimage: the file and both blob ids are named"
+[[ $(git -C "$TREE" rev-list --count base..series) -eq 0 ]] && ok "preimage: nothing was applied" ||
+	not_ok "preimage: nothing was applied"
+# 0002 changes the file 0001 changed: its index line starts from 0001's
+# result, not from the base; that is no mismatch (the good series passes).
+grep -q '^index ' "$T/good"/0002-*.patch && ok "preimage: the good series has a second patch of the same file, and passed above" ||
+	not_ok "preimage: the good series has a second patch of the same file"
+expect "preimage: not checked on a stable base" 0 'all tests passed' \
+	run_fake BASE=6.12 PATCHES_DIR="$T/stale" "$REPO/scripts/run" --no-deps
+expect "preimage: a KERNEL_DIR only warns" 0 'the series needs a rebase onto' \
+	run_fake KERNEL_DIR="$T/user" KERNEL_BASE=origin/base PATCHES_DIR="$T/stale" "$REPO/scripts/run" --no-deps
+
+# ---- the benchmark: its arguments and its report (no kernel)
+expect "bench: an unknown arch, exit 2" 2 "unknown arch 'arm'" "$REPO/scripts/bench" --arch arm
+expect "bench: --boots 0, exit 2" 2 '--boots needs a positive number' "$REPO/scripts/bench" --boots 0
+# The fixes are the patches whose subject lacks "KUnit", whatever their
+# number: a fix after the KUnit patches counts, a subject folded before
+# "KUnit" does not.
+mkdir -p "$T/benchfix"
+bench_patch() {
+	printf 'From: A <a@example.org>\nSubject: [PATCH v2 %s] %s\n\nbody\n---\n' "$2" "$3" >"$T/benchfix/$1"
+}
+bench_patch 0000-cover-letter.patch 0/4 "vfio/mdev: a cover letter"
+bench_patch 0001-fix.patch 1/4 "vfio/mdev: Take unreg_sem first"
+bench_patch 0002-stub.patch 2/4 "vfio/mdev: Let
+ KUnit tests stub a function"
+bench_patch 0003-tests.patch 3/4 "vfio/mdev: Add KUnit tests"
+bench_patch 0004-late-fix.patch 4/4 "vfio/mdev: Give the instance back"
+if out=$(PATCHES_DIR="$T/benchfix" "$REPO/scripts/bench" --list-fixes 2>&1) &&
+	[[ $out == $'0001-fix.patch\tvfio/mdev: Take unreg_sem first\n0004-late-fix.patch\tvfio/mdev: Give the instance back' ]]; then
+	ok "bench: --list-fixes picks the patches whose subject lacks \"KUnit\", by rule"
+else
+	not_ok "bench: --list-fixes picks the patches whose subject lacks \"KUnit\", by rule"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+# bench_log FILE DEVS_NS UNREG_NS [STORM]: a kernel log of one boot: a
+# round of 1000 devices in DEVS_NS, unregistrations with 0 and 100
+# children in UNREG_NS and 100 * UNREG_NS, registration and unregistration
+# of 16 types in 2 * UNREG_NS and UNREG_NS, a storm line on 2 CPUs, on 1
+# with STORM=1cpu, none with STORM=no.
+bench_log() {
+	{
+		echo "    # bench_throughput: BENCH throughput round=0 count=1000 errors=0 total_ns=$2 create_ns=1 remove_ns=1"
+		echo "    # bench_unregister: BENCH unregister children=0 rep=0 ns=$3"
+		echo "    # bench_unregister: BENCH unregister children=100 rep=0 ns=$(($3 * 100))"
+		echo "    # bench_types: BENCH types types=16 rep=0 register_ns=$(($3 * 2)) unregister_ns=$3"
+		[[ ${4:-} == no ]] ||
+			echo "    # bench_storm: BENCH storm cpus=$([[ ${4:-} == 1cpu ]] && echo 1 || echo 2) storm_cpu=1 unreg_cpu=0 children=90 ns=2000000 ops_before=30 ops_during=7 ok_during=1 ops_total=300 ok_total=30"
+	} >"$1"
+}
+bench_report() {
+	python3 "$REPO/bench/report.py" --runs "$T/runs.txt" --json "$T/bench.json" --count 1000 --boots 1 --rounds 1
+}
+bench_log "$T/b1.log" 1000000000 10000
+bench_log "$T/p1.log" 1052631579 12000
+printf 'x86_64 base 1 %s\nx86_64 patched 1 %s\nx86_64 accel tcg\n' "$T/b1.log" "$T/p1.log" >"$T/runs.txt"
+if bench_report >"$T/out" 2>&1 && grep -q 'x86_64 (tcg, 2 CPUs)' "$T/out" && grep -q '(target >= 0.99 in instructions, not asserted): x86_64 0.950 (0.950-0.950)' "$T/out" &&
+	grep -qE '^\|   unregister, 100 children, us \(median\) +\| +1,000\.0 \| +1,200\.0 \| +1\.200 \| +1\.200-1\.200 \|$' "$T/out" &&
+	grep -qE '^\|   register, 16 types, no child, us \(median\) +\| +20\.0 \| +24\.0 \| +1\.200 \| +1\.200-1\.200 \|$' "$T/out" &&
+	python3 -c 'import json, sys
+a = json.load(open(sys.argv[1]))["arches"]["x86_64"]
+assert round(a["ratio"]["throughput"], 3) == 0.95, a["ratio"]
+assert a["ratio"]["unregister"]["0"] == 1.2 and a["patched"]["storm"]["ops_during"] == [7] and a["patched"]["storm"]["ok_during"] == [1], a
+assert a["ratio"]["types"]["16"]["unregister"] == 1.2 and a["base"]["types_us"]["16"]["register"]["median"] == 20, a
+assert a["boot_order"] == ["base1", "patched1"] and a["accel"] == "tcg", a' "$T/bench.json"; then
+	ok "bench: the report computes the ratios, the table and the JSON"
+else
+	not_ok "bench: the report computes the ratios, the table and the JSON"
+	sed 's/^/#   /' "$T/out"
+fi
+bench_log "$T/p1.log" 1052631579 12000 no
+expect "bench: a boot without a storm result fails the report" 1 \
+	'x86_64 patched: 0 of 1 boots report a completed unregistration under the storm' bench_report
+bench_log "$T/p1.log" 1052631579 12000 1cpu
+expect "bench: an x86_64 boot on one CPU fails the report" 1 \
+	'x86_64 patched: the kernel ran on 1 CPU, the storm needs a CPU of its own' bench_report
+: >"$T/p1.log"
+if bench_report >"$T/out" 2>&1; then
+	not_ok "bench: a boot that printed nothing fails the report, which still prints its table"
+elif grep -q 'x86_64 patched: 0 of 1 boots report a completed unregistration' "$T/out" &&
+	grep -qE '^\|   create\+remove, devices/s \(median\) +\| +1,000 \| +- \| +- \| +- \|$' "$T/out"; then
+	ok "bench: a boot that printed nothing fails the report, which still prints its table"
+else
+	not_ok "bench: a boot that printed nothing fails the report, which still prints its table"
+	sed 's/^/#   /' "$T/out"
+fi
+
+# ---- the log scanner
+# scan LINE...: log_scan on a log of these lines.
+scan() {
+	printf '%s\n' "$@" >"$T/scan.log"
+	mkdir -p "$T/work/build/x"
+	(
+		PROG="test"
+		# shellcheck source=scripts/lib.sh
+		source "$REPO/scripts/lib.sh"
+		TREE=$T/work/linux
+		log_scan "$T/scan.log" "$T/work/build/x"
+	) >/dev/null 2>&1
+}
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 0x60006afa' \
+	'Call Trace:' ' [<6002b090>] ? um_set_signals+0x0/0x50' '---[ end trace 0000000000000000 ]---' 'ok' &&
+	ok "log_scan: a listed WARNING covers its splat" || not_ok "log_scan: a listed WARNING covers its splat"
+for w in 'virt-pci.c:1005 um_pci_init+0xc7/0xd4' 'virt-pci.c:886 0x6000637d' 'virt-pci.c:886 um_pci_init+0xc7/0xd4'; do
+	scan "WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/$w" '---[ end trace 0000000000000000 ]---' 'ok' &&
+		ok "log_scan: the listed WARNING at $w" || not_ok "log_scan: the listed WARNING at $w"
+done
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1006 0x60006afa' &&
+	not_ok "log_scan: a WARNING elsewhere with a bare address fails" || ok "log_scan: a WARNING elsewhere with a bare address fails"
+scan 'BUG: KASAN: slab-use-after-free in mdev_device_remove+0x1/0x2' &&
+	not_ok "log_scan: a KASAN report fails" || ok "log_scan: a KASAN report fails"
+scan '** 12 printk messages dropped **' &&
+	not_ok "log_scan: a log with dropped messages fails" || ok "log_scan: a log with dropped messages fails"
+scan 'kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)' &&
+	not_ok "log_scan: a kmemleak report fails" || ok "log_scan: a kmemleak report fails"
+scan 'Disabling lock debugging due to kernel taint' &&
+	not_ok "log_scan: lockdep switched off fails" || ok "log_scan: lockdep switched off fails"
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 0x60006afa' \
+	'---[ end trace 0000000000000000 ]---' 'Call Trace:' &&
+	not_ok "log_scan: a trace after the listed splat fails" || ok "log_scan: a trace after the listed splat fails"
+
+echo "$FAILS failed"
+[[ $FAILS -eq 0 ]]

@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# Tests of the scripts, one part: the arguments of every command;
+# scripts/check (--quick and --list, the builds ahead, bisect and the
+# suites' kernels on the fake kernel); scripts/mdevctl-test's worktree.
+# Run alone, or with the other parts by run-tests.sh.
+# shellcheck disable=SC2015 # "cond && ok ... || not_ok ...": see common.sh
+# shellcheck source=scripts/tests/common.sh
+source "$(dirname "$0")/common.sh"
+
+# ---- arguments
+for s in run check export send; do
+	expect "$s: a bad argument prints the usage, exit 2" 2 '^usage: scripts/'"$s" \
+		"$REPO/scripts/$s" --no-such-option
+done
+expect "run: --help exits 0" 0 '^usage:' "$REPO/scripts/run" --help
+expect "run: an unknown BASE, exit 2" 2 "unknown BASE '9.9'" \
+	env BASE=9.9 PATCHES_DIR="$T/good" "$REPO/scripts/run" --no-deps
+expect "run: no patches, exit 2" 2 'no patches in' \
+	env PATCHES_DIR="$T/empty" "$REPO/scripts/run" --no-deps
+
+# ---- scripts/check --quick and --list
+# no_build_checks: the checks of scripts/check whose functions, followed
+# through every function of scripts/check and scripts/lib.sh they call,
+# never build or boot a kernel (kunit_build, kunit_make, kunit_exec, or a
+# run of scripts/mdevctl-test or scripts/stable); in the order of --list.
+no_build_checks() {
+	# shellcheck disable=SC2016 # "$REPO" is text the Python code looks for
+	"$REPO/scripts/check" --list | python3 -c '
+import re, sys
+funcs = {}
+for path in sys.argv[1:]:
+    name = None
+    for line in open(path):
+        m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\(\) \{(.*)$", line)
+        if name is None and m:
+            if m.group(2).rstrip().endswith("}"):
+                funcs[m.group(1)] = m.group(2)
+            else:
+                name, body = m.group(1), []
+        elif name is not None:
+            if line.rstrip() == "}":
+                funcs[name] = "".join(body)
+                name = None
+            else:
+                body.append(line)
+build = re.compile(r"\b(kunit_build|kunit_make|kunit_exec)\b|\$REPO/scripts/(mdevctl-test|stable)\b")
+def builds(f, seen):
+    if f in seen:
+        return False
+    seen.add(f)
+    body = funcs.get(f, "")
+    if build.search(body):
+        return True
+    return any(builds(g, seen) for g in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", body) if g in funcs)
+for check in sys.stdin.read().split():
+    f = "check_" + re.sub(r"[-.]", "_", check)
+    if f not in funcs:
+        print("no function " + f)
+    elif not builds(f, set()):
+        print(check)
+' "$REPO/scripts/check" "$REPO/scripts/lib.sh"
+}
+list() { "$REPO/scripts/check" "$@" | tr '\n' ' '; }
+nobuild=$(no_build_checks | tr '\n' ' ')
+quick=$(env WORK_DIR="$T/listwork" "$REPO/scripts/check" --list --quick | tr '\n' ' ')
+if [[ -n $quick && $quick == "$nobuild" ]]; then
+	ok "check: --quick selects exactly the checks that build no kernel (${quick% })"
+else
+	not_ok "check: --quick selects '$quick'; the checks that build no kernel are '$nobuild'"
+fi
+[[ ! -e $T/listwork ]] && ok "check: --list runs nothing and makes no work dir" || not_ok "check: --list runs nothing and makes no work dir"
+all=$(list --list)
+[[ $all == "$quick"?* ]] && ok "check: without arguments every check, the quick ones first" ||
+	not_ok "check: without arguments '$all', --quick '$quick'"
+[[ $(list --list --quick bisect) == "${quick}bisect " && $(list --list bisect --quick) == "${quick}bisect " ]] &&
+	ok "check: --quick with a named check runs both, in the order of the checks" ||
+	not_ok "check: --quick bisect gives '$(list --list --quick bisect)', bisect --quick '$(list --list bisect --quick)'"
+[[ $(list --list --quick checkpatch shellcheck) == "$quick" ]] &&
+	ok "check: a quick check named with --quick runs once" ||
+	not_ok "check: --quick checkpatch shellcheck gives '$(list --list --quick checkpatch shellcheck)'"
+[[ $(list --list mdevctl stress) == "stress mdevctl " ]] &&
+	ok "check: named checks alone, in the order of the checks" || not_ok "check: mdevctl stress gives '$(list --list mdevctl stress)'"
+expect "check: --quick with an unknown check names it, exit 2" 2 "unknown check 'no-such-check'" \
+	"$REPO/scripts/check" --quick no-such-check
+grep -q -- '--quick' "$T/err" && ok "check: ...and the usage shows --quick" || not_ok "check: ...and the usage shows --quick"
+
+# ---- scripts/check: the kernels of mdevctl, module and stable-* are built
+# ahead, at nice 19, beside the other checks; each check waits for its
+# build, then runs its command.  A copy of the repo whose
+# scripts/mdevctl-test and scripts/stable are fakes that log what they
+# run and at which nice value.
+AR=$T/ahead-repo
+mkdir -p "$AR"
+cp -r "$REPO/scripts" "$REPO/kunit" "$AR/"
+for s in mdevctl-test stable; do
+	cat >"$AR/scripts/$s" <<'FAKE'
+#!/usr/bin/env bash
+# Fake: "--build-only" logs its start with its nice value; the build named
+# by FAKE_WAIT's "NAME:LINE" first waits up to 30 s for LINE in the log
+# (another check's run: the builds ahead run beside the checks); it
+# sleeps FAKE_SLEEP seconds (default 1), logs its end and fails when
+# FAKE_AHEAD_FAIL names it.  Otherwise it logs a run.
+name=$(basename "$0")
+[[ $name != mdevctl-test ]] || name=mdevctl
+[[ " $* " != *" --base 6.1 "* ]] || name=stable-6.1
+[[ " $* " != *" --base 6.12 "* ]] || name=stable-6.12
+if [[ " $* " == *" --build-only "* ]]; then
+	echo "$name build start nice=$(nice)" >>"$FAKE_LOG"
+	if [[ ${FAKE_WAIT:-} == "$name:"* ]]; then
+		for _ in $(seq 300); do
+			grep -qxF -- "${FAKE_WAIT#*:}" "$FAKE_LOG" && break
+			sleep 0.1
+		done
+		grep -qxF -- "${FAKE_WAIT#*:}" "$FAKE_LOG" || echo "$name build gave up waiting" >>"$FAKE_LOG"
+	fi
+	sleep "${FAKE_SLEEP:-1}"
+	echo "$name build end" >>"$FAKE_LOG"
+	[[ ${FAKE_AHEAD_FAIL:-} != "$name" ]] || { echo "fake build failed"; exit 6; }
+	echo "fake build ok"
+else
+	echo "$name run $*" >>"$FAKE_LOG"
+fi
+FAKE
+	chmod +x "$AR/scripts/$s"
+done
+# ahead_env NAME ENV...: the environment of scripts/check in the copy, on
+# the fake tarball, the fakes' log in $T/ahead-NAME.log (made empty); the
+# build dirs named in AHEAD_BUILT (DIR...) hold a kernel.
+ahead_env() {
+	local name=$1 d
+	shift
+	rm -rf "$T/ahead-work"
+	for d in ${AHEAD_BUILT:-}; do
+		mkdir -p "$T/ahead-work/build/$d"
+		: >"$T/ahead-work/build/$d/linux"
+	done
+	: >"$T/ahead-$name.log"
+	env WORK_DIR="$T/ahead-work" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+		FAKE_LOG="$T/ahead-$name.log" "$@"
+}
+# check_ahead NAME ENV... -- CHECK...: scripts/check --no-deps CHECK... in
+# ahead_env, its output in $T/ahead-NAME.out.
+check_ahead() {
+	local name=$1 envs=()
+	shift
+	while [[ $1 != -- ]]; do envs+=("$1"); shift; done
+	shift
+	ahead_env "$name" ${envs[@]+"${envs[@]}"} "$AR/scripts/check" --no-deps "$@" >"$T/ahead-$name.out" 2>&1
+}
+# in_order FILE LINE...: the LINEs are lines of FILE, in this order.
+in_order() {
+	local f=$1 n last=0
+	shift
+	for l in "$@"; do
+		n=$(grep -nxF -- "$l" "$f" | head -n1 | cut -d: -f1)
+		[[ -n $n && $n -gt $last ]] || return 1
+		last=$n
+	done
+}
+# The stable-6.1 build waits for the mdevctl check's run: it must be
+# running beside the checks, not before them.
+if check_ahead all "FAKE_WAIT=stable-6.1:mdevctl run --no-deps" -- mdevctl module stable-6.12 stable-6.1 &&
+	grep -qx '4 passed, 0 failed' "$T/ahead-all.out"; then
+	ok "check: with builds ahead, mdevctl, module, stable-6.12 and stable-6.1 pass"
+else
+	not_ok "check: with builds ahead, the checks did not pass:"
+	sed 's/^/#   /' "$T/ahead-all.out"
+fi
+if in_order "$T/ahead-all.log" "mdevctl build start nice=19" "mdevctl build end" \
+	"stable-6.12 build start nice=19" "stable-6.12 build end" \
+	"stable-6.1 build start nice=19" "stable-6.1 build end" &&
+	in_order "$T/ahead-all.log" "mdevctl run --no-deps" "stable-6.1 build end" &&
+	! grep -q 'gave up' "$T/ahead-all.log" &&
+	in_order "$T/ahead-all.log" "mdevctl build end" "mdevctl run --no-deps" \
+		"mdevctl run --module --no-deps" &&
+	in_order "$T/ahead-all.log" "stable-6.12 build end" "stable-6.12 run --base 6.12 --no-deps" &&
+	in_order "$T/ahead-all.log" "stable-6.1 build end" "stable-6.1 run --base 6.1 --no-deps"; then
+	ok "check: the builds ahead run one after the other at nice 19, beside the checks, and each check runs after its build ended"
+else
+	not_ok "check: the builds ahead and the checks ran in this order:"
+	sed 's/^/#   /' "$T/ahead-all.log"
+fi
+grep -q "^waited [0-9]*s for the build ahead (fake build ok;" "$T/ahead-work/check/mdevctl.log" 2>/dev/null &&
+	ok "check: the check's log says how long it waited and how the build ahead ended" ||
+	not_ok "check: no 'waited Ns for the build ahead' line in the mdevctl check's log"
+# A failed build ahead: the next builds go on, and its check runs its own
+# command all the same.
+if check_ahead fail FAKE_AHEAD_FAIL=mdevctl -- mdevctl stable-6.12 &&
+	in_order "$T/ahead-fail.log" "mdevctl build end" "stable-6.12 build start nice=19" \
+		"stable-6.12 build end" "stable-6.12 run --base 6.12 --no-deps" &&
+	in_order "$T/ahead-fail.log" "mdevctl build end" "mdevctl run --no-deps" &&
+	grep -q 'for the build ahead (fake build failed;' "$T/ahead-work/check/mdevctl.log"; then
+	ok "check: after a failed build ahead the next ones run, and its check runs its own command and says so"
+else
+	not_ok "check: after a failed build ahead:"
+	sed 's/^/#   /' "$T/ahead-fail.out" "$T/ahead-fail.log"
+fi
+# Only the selected checks' kernels (module's is mdevctl's); none with
+# KBUILD_LOCK or on a stable BASE.
+check_ahead one -- stable-6.1 || true
+[[ $(grep -c ' build start ' "$T/ahead-one.log") -eq 1 ]] && grep -q '^stable-6.1 build start' "$T/ahead-one.log" &&
+	ok "check: only the kernels of the selected checks are built ahead" ||
+	not_ok "check: stable-6.1 alone built ahead: $(grep ' build start ' "$T/ahead-one.log" | tr '\n' ' ')"
+check_ahead module -- module || true
+[[ $(grep -c ' build start ' "$T/ahead-module.log") -eq 1 ]] && in_order "$T/ahead-module.log" \
+	"mdevctl build start nice=19" "mdevctl build end" "mdevctl run --module --no-deps" &&
+	ok "check: module alone builds the mdevctl kernel ahead" ||
+	not_ok "check: module alone: $(tr '\n' ' ' <"$T/ahead-module.log")"
+AHEAD_BUILT="$MAINLINE-mdevctl 6.1-debug" check_ahead built -- module stable-6.12 stable-6.1 || true
+[[ $(grep ' build start ' "$T/ahead-built.log" | tr '\n' ' ') == "stable-6.12 build start nice=19 " ]] &&
+	ok "check: a kernel whose build dir has one already is not built ahead" ||
+	not_ok "check: with the mdevctl and 6.1 kernels built: $(tr '\n' ' ' <"$T/ahead-built.log")"
+check_ahead lock KBUILD_LOCK="$T/kbuild.lock" -- mdevctl stable-6.1 || true
+! grep -q ' build start ' "$T/ahead-lock.log" && grep -q '^stable-6.1 run ' "$T/ahead-lock.log" &&
+	ok "check: with KBUILD_LOCK nothing is built ahead" ||
+	not_ok "check: with KBUILD_LOCK: $(tr '\n' ' ' <"$T/ahead-lock.log")"
+check_ahead base BASE=6.12 -- stable-6.1 || true
+! grep -q ' build start ' "$T/ahead-base.log" &&
+	ok "check: on a stable BASE nothing is built ahead" ||
+	not_ok "check: BASE=6.12: $(tr '\n' ' ' <"$T/ahead-base.log")"
+# SIGINT to the check's process group (Ctrl-C) during a build ahead: the
+# check ends within seconds (no background check is selected, which would
+# ignore SIGINT and be waited for), and no build ahead runs on.
+# The check runs in a session of its own (setsid), so that its process
+# group is its pid, written to ahead-int.pid, and with SIGINT's default
+# action, as from a terminal: where these tests run in the background of
+# scripts/check, bash started them with SIGINT ignored, and a script
+# cannot undo that for its children.
+rm -f "$T/ahead-int.pid"
+# shellcheck disable=SC2016 # $$ and $@ are the inner bash's
+ahead_env int FAKE_SLEEP=60 setsid env --default-signal=INT bash -c 'echo $$ >"$0"; exec "$@"' "$T/ahead-int.pid" \
+	"$AR/scripts/check" --no-deps stable-6.12 stable-6.1 >"$T/ahead-int.out" 2>&1 &
+bg=$!
+for _ in $(seq 300); do
+	[[ -s $T/ahead-int.pid ]] && grep -q '^stable-6.12 build start' "$T/ahead-int.log" 2>/dev/null && break
+	sleep 0.1
+done
+pid=$(cat "$T/ahead-int.pid" 2>/dev/null || echo 0)
+# Never "kill -- -0", which is this script's own process group.
+[[ $pid -le 1 ]] || kill -INT -- "-$pid" 2>/dev/null || true
+for _ in $(seq 100); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+sleep 0.5
+if ! kill -0 "$pid" 2>/dev/null && ! pgrep -f "$AR/scripts/stable" >/dev/null &&
+	grep -q '^stable-6.12 build start' "$T/ahead-int.log" && ! grep -q 'build end\|stable-6.1 ' "$T/ahead-int.log"; then
+	ok "check: Ctrl-C ends the check and its builds ahead"
+else
+	not_ok "check: after SIGINT: $(kill -0 "$pid" 2>/dev/null && echo 'the check runs on;') $(pgrep -af "$AR/scripts/stable" | tr '\n' ' ') log: $(tr '\n' ' ' <"$T/ahead-int.log")"
+	pkill -f "$AR/scripts/" || true
+fi
+wait "$bg" 2>/dev/null || true
+
+# ---- bisect: every prefix is configured by kunit.py config and built by
+# make all, then every option of its config must be in the .config
+# (kunit_make; the fake make all that drops one stands for syncconfig
+# dropping an option whose dependencies went unmet).
+bisect_fake() {
+	rm -rf "$T/bwork"
+	env WORK_DIR="$T/bwork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
+		"$REPO/scripts/check" --no-deps bisect >"$T/bisect.out" 2>&1
+}
+bisect_fake && grep -q '^PASS bisect' "$T/bisect.out" &&
+	[[ $(grep -c '^== prefix' "$T/bwork/check/bisect.log") -eq 2 ]] &&
+	ok "bisect: both prefixes of the fake series configure and build" ||
+	{ not_ok "bisect: the fake series:"; sed 's/^/#   /' "$T/bisect.out"; }
+if ! bisect_fake FAKE_DROP=CONFIG_SAMPLE_VFIO_MDEV_MTTY &&
+	grep -q '^not in .*/\.config after the build: CONFIG_SAMPLE_VFIO_MDEV_MTTY=y (it has: nothing)' "$T/bwork/check/bisect.log" &&
+	grep -q '^FAIL: prefix 1 does not build with its config' "$T/bwork/check/bisect.log"; then
+	ok "bisect: an option of the config missing from the .config fails the prefix, named"
+else
+	not_ok "bisect: an option dropped from the .config:"
+	sed 's/^/#   /' "$T/bisect.out" "$T/bwork/check/bisect.log" 2>/dev/null
+fi
+if ! bisect_fake FAKE_DROP=CONFIG_FAKE_UML &&
+	grep -q '^not in .*/\.config after the build: CONFIG_FAKE_UML=y (it has: nothing)' "$T/bwork/check/bisect.log"; then
+	ok "bisect: one of kunit.py's UML options missing from the .config fails the prefix, named"
+else
+	not_ok "bisect: a UML option dropped from the .config:"
+	sed 's/^/#   /' "$T/bisect.out" "$T/bwork/check/bisect.log" 2>/dev/null
+fi
+
+# ---- the suites' kernels (run_suite of scripts/check; scripts/stable's
+# too, not run here) are built by kunit_make as well: every option of
+# every kunitconfig given, a directory's .kunitconfig included, must be
+# in the .config.  The fake .kunitconfig's option not set is absent from
+# the fake .config: the run passes, as kunit_make leaves that verdict to
+# kunit_config (here the fake's copy of its rule).
+suite_fake() {
+	rm -rf "$T/swork"
+	# The kunitconfig kunit.py takes when given none, which it copies to
+	# the build dir's .kunitconfig: not the one it keeps of its last run.
+	mkdir -p "$T/swork/build/$MAINLINE-normal"
+	echo CONFIG_NOT_ASKED_FOR=y >"$T/swork/build/$MAINLINE-normal/.kunitconfig"
+	env WORK_DIR="$T/swork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
+		"$REPO/scripts/check" --no-deps suite-normal >"$T/suite.out" 2>&1
+}
+suite_fake && grep -q '^PASS suite-normal' "$T/suite.out" &&
+	grep -q '^CONFIG_FAKE_SUITE=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
+	grep -q '^# CONFIG_FAKE_OFF is not set$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
+	grep -q '^CONFIG_VFIO_MDEV_KUNIT_TEST=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
+	ok "suite-normal: the fake series is configured by kunit.py config with both kunitconfigs, built, and passes" ||
+	{ not_ok "suite-normal: the fake series:"; sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-normal.log" 2>/dev/null; }
+for opt in CONFIG_FAKE_SUITE CONFIG_VFIO_MDEV_KUNIT_TEST CONFIG_FAKE_UML; do
+	if ! suite_fake FAKE_DROP=$opt && grep -q '^FAIL suite-normal' "$T/suite.out" &&
+		grep -q "^not in .*/\.config after the build: $opt=y (it has: nothing)" "$T/swork/check/suite-normal.log"; then
+		ok "suite-normal: $opt missing from the .config after make fails the build, named"
+	else
+		not_ok "suite-normal: $opt dropped from the .config:"
+		sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-normal.log" 2>/dev/null
+	fi
+done
+
+# ---- scripts/mdevctl-test's worktree: the same series again keeps the
+# times of its files, so that its kernel is not rebuilt for them (the
+# module check after the mdevctl check, a run after a run); another
+# series gets new times.  The fake make all notes the time of mdev_core.c.
+mt_fake() {
+	env WORK_DIR="$T/mwork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
+		"$REPO/scripts/mdevctl-test" --build-only --no-deps >"$T/mt.out" 2>&1
+}
+rm -rf "$T/mwork"
+mtimes=$T/mwork/build/$MAINLINE-mdevctl/mdev_core.times
+if mt_fake && ! grep -q 'keep their times' "$T/mt.out" && mt_fake && grep -q 'keep their times' "$T/mt.out" &&
+	[[ $(wc -l <"$mtimes") -eq 2 && $(sort -u "$mtimes" | wc -l) -eq 1 ]]; then
+	ok "mdevctl-test: the same series again: its files keep their times for the build"
+else
+	not_ok "mdevctl-test: the same series again: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null)"
+	sed 's/^/#   /' "$T/mt.out"
+fi
+ctimes=$T/mwork/build/$MAINLINE-mdevctl/config.times
+[[ -f $ctimes && $(wc -l <"$ctimes") -eq 2 && $(sort -u "$ctimes" | wc -l) -eq 1 ]] &&
+	ok "mdevctl-test: the same .config again keeps its time for the build" ||
+	not_ok "mdevctl-test: the same .config again: times $(tr '\n' ' ' <"$ctimes" 2>/dev/null)"
+# A .config that differs from the one before gets a new time (the one
+# before has the time of the runs before).
+echo '# changed by hand' >>"$T/mwork/build/$MAINLINE-mdevctl/.config"
+touch -m -d "@$(head -n1 "$ctimes")" "$T/mwork/build/$MAINLINE-mdevctl/.config"
+mt_fake
+[[ -f $ctimes && $(wc -l <"$ctimes") -eq 3 && $(sort -u "$ctimes" | wc -l) -eq 2 ]] &&
+	ok "mdevctl-test: a .config that differs from the one before gets a new time" ||
+	not_ok "mdevctl-test: a changed .config: times $(tr '\n' ' ' <"$ctimes" 2>/dev/null)"
+# A worktree with changes (a file edited, an untracked one) keeps no
+# times, and is clean at the series after the run.
+MT=$T/mwork/linux-$MAINLINE-mdevctl
+echo edited >>"$MT/drivers/vfio/mdev/mdev_core.c"
+echo x >"$MT/drivers/vfio/mdev/untracked"
+if mt_fake && ! grep -q 'keep their times' "$T/mt.out" &&
+	[[ $(wc -l <"$mtimes") -eq 4 && $(sort -u "$mtimes" | wc -l) -eq 2 ]] &&
+	[[ -z $(git -C "$MT" status --porcelain) && ! -e $MT/drivers/vfio/mdev/untracked ]] &&
+	! grep -q edited "$MT/drivers/vfio/mdev/mdev_core.c"; then
+	ok "mdevctl-test: a worktree with changes keeps no times and is clean after the run"
+else
+	not_ok "mdevctl-test: a worktree with changes: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null) status $(git -C "$MT" status --porcelain | tr '\n' ' ')"
+	sed 's/^/#   /' "$T/mt.out"
+fi
+if mt_fake PATCHES_DIR="$T/one" && ! grep -q 'keep their times' "$T/mt.out" &&
+	[[ $(wc -l <"$mtimes") -eq 5 && $(sort -u "$mtimes" | wc -l) -eq 3 ]]; then
+	ok "mdevctl-test: another series: its files get new times"
+else
+	not_ok "mdevctl-test: another series: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null)"
+	sed 's/^/#   /' "$T/mt.out"
+fi
+
+echo "$FAILS failed"
+[[ $FAILS -eq 0 ]]
