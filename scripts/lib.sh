@@ -697,8 +697,7 @@ tree_times_restore() {
 		touch -m -d "@${TIMES[i + 1]}" "$TREE/${TIMES[i]}"
 	done
 	# The index still has the times of git am: refresh it, or the next
-	# reset --hard (tree_reset) or checkout -f (tree_at) writes those
-	# files again.
+	# checkout -f (tree_reset, tree_at) writes those files again.
 	git_t update-index -q --refresh >/dev/null || true
 	say "the series is the commit already built in $TREE: its files keep their times"
 }
@@ -760,9 +759,9 @@ tree_reset() {
 		say "aborting the git am left by an earlier run"
 		git_t am --abort >/dev/null 2>&1 || rm -rf "$gd/rebase-apply"
 	fi
-	git_t reset -q --hard
+	# As tree_at, on the series branch made again at the base.
+	git_t checkout -q -f -B "$SERIES_BRANCH" "$BASE_COMMIT"
 	git_t clean -q -ffdx
-	git_t checkout -q -B "$SERIES_BRANCH" "$BASE_COMMIT"
 	printf '%s\n' "$REPO" >"$gd/mdev-pipeline-clone"
 	tree_identity
 }
@@ -811,26 +810,55 @@ series_list() {
 }
 
 # series_apply PATCH...: git am -3 the patches on the checked-out branch,
-# one by one, each committed by its own author at its author date: the
-# commit ids then depend on the patches only, never on who runs this.
-# On a failure: name the patch, show the failing hunk, abort, return 1.
+# each committed by its own author at its author date: the commit ids then
+# depend on the patches only, never on who runs this.  Patches in a row
+# with the same author go to one git am (a git am costs about 0.6 s on the
+# 7.3 tree whatever it applies: the series in one took 1.7 s, patch by
+# patch 5.8 s).  On a failure: name the patch, show the failing hunk, stop
+# the git am with the patches before the failing one applied (as one git
+# am per patch left it), return 1.
 series_apply() {
-	local p out info name email
+	local p info name email group=() gname='' gemail=''
 	for p in "$@"; do
 		info=$(git mailinfo /dev/null /dev/null <"$p")
 		name=$(sed -n 's/^Author: //p' <<<"$info")
 		email=$(sed -n 's/^Email: //p' <<<"$info")
-		if out=$(GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email \
-			git_t am -q -3 --committer-date-is-author-date "$p" 2>&1); then
-			continue
+		if [[ ${#group[@]} -gt 0 && ($name != "$gname" || $email != "$gemail") ]]; then
+			series_am "$gname" "$gemail" "${group[@]}" || return 1
+			group=()
 		fi
-		printf '%s: error: %s does not apply on %s\n' "$PROG" "$(basename "$p")" \
-			"$(git_t log -1 --format='%h ("%s")' HEAD)" >&2
-		printf '%s\n' "$out" | sed 's/^/  | /' >&2
-		failing_hunks "$p" "$out" >&2
-		git_t am --abort >/dev/null 2>&1 || true
-		return 1
+		group+=("$p")
+		gname=$name gemail=$email
 	done
+	[[ ${#group[@]} -eq 0 ]] || series_am "$gname" "$gemail" "${group[@]}"
+}
+
+# series_am NAME EMAIL PATCH...: one git am -3 of the PATCHes (one message
+# each) with NAME <EMAIL> as committer; on a failure, report the patch git
+# am stopped at (rebase-apply/next counts the messages from 1) and leave
+# the branch at the patch before it.
+series_am() {
+	local name=$1 email=$2 out gd n p
+	shift 2
+	if out=$(GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email 		git_t am -q -3 --committer-date-is-author-date "$@" 2>&1); then
+		return 0
+	fi
+	gd=$(git_t rev-parse --absolute-git-dir)
+	n=$(cat "$gd/rebase-apply/next" 2>/dev/null || echo 1)
+	[[ $n =~ ^[0-9]+$ && $n -ge 1 && $n -le $# ]] || n=1
+	p=${!n}
+	printf '%s: error: %s does not apply on %s\n' "$PROG" "$(basename "$p")" \
+		"$(git_t log -1 --format='%h ("%s")' HEAD)" >&2
+	printf '%s\n' "$out" | sed 's/^/  | /' >&2
+	failing_hunks "$p" "$out" >&2
+	# --quit keeps HEAD at the last patch applied; the reset drops what
+	# the failed one left in the index and the files.
+	if git_t am --quit >/dev/null 2>&1; then
+		git_t reset -q --hard
+	else
+		git_t am --abort >/dev/null 2>&1 || true
+	fi
+	return 1
 }
 
 # failing_hunks PATCH AM_OUTPUT: print the hunks git am reported as failed

@@ -86,6 +86,24 @@ expect "run: a patch that does not apply is named, with its hunk, exit 5" 5 \
 grep -qE '^  > @@ -4,5 \+4,5 @@' "$T/err" && grep -q 'failing hunk in 0002' "$T/err" &&
 	ok "run: the failing hunk is shown" || not_ok "run: the failing hunk is shown"
 [[ ! -e $TREE/.git/rebase-apply ]] && ok "run: no rebase-apply left" || not_ok "run: no rebase-apply left"
+# Both patches went to one git am (one author): the branch stays at the
+# first, as a git am per patch left it, with nothing of the second.
+[[ $(git -C "$TREE" log --format=%s base..series) == "vfio/mdev: change line 2" &&
+	-z $(git -C "$TREE" status --porcelain) ]] &&
+	ok "run: the branch stays at the patch before, the tree clean" ||
+	not_ok "run: the branch has '$(git -C "$TREE" log --format=%s base..series | tr '\n' ' ')'," \
+		"status '$(git -C "$TREE" status --porcelain | tr '\n' ' ')'"
+
+# A series of two authors: each patch is committed by its own.
+mkdir "$T/two"
+cp "$T/good"/* "$T/two"/
+sed -i 's/^From: .*/From: Other Author <other@localhost>/' "$T/two"/0002-*.patch
+run_fake PATCHES_DIR="$T/two" "$REPO/scripts/run" --no-deps >/dev/null 2>&1 || true
+[[ $(git -C "$TREE" log --reverse --format='%an <%ae> %cn <%ce>' base..series | tr '\n' '|') == \
+	'tester <tester@localhost> tester <tester@localhost>|Other Author <other@localhost> Other Author <other@localhost>|' ]] &&
+	ok "run: a series of two authors: each patch committed by its own author" ||
+	not_ok "run: a series of two authors: $(git -C "$TREE" log --reverse --format='%an <%ae> %cn <%ce>' base..series | tr '\n' '|')"
+
 # ---- export
 mkdir "$T/exp1" "$T/exp2"
 prefix=$(PROG=tests bash -c '. "$0/scripts/lib.sh" && series_prefix' "$REPO")
