@@ -312,6 +312,27 @@ for opt in CONFIG_FAKE_SUITE CONFIG_VFIO_MDEV_KUNIT_TEST CONFIG_FAKE_UML; do
 	fi
 done
 
+# ---- fragments_landed (scripts/mdevctl-test's check of its .config): the
+# last line of an option wins, "=n" and an absent option are not set.
+landed() { PROG=tests bash -c '. "$0/scripts/lib.sh" && fragments_landed "$@"' "$REPO" "$@" 2>"$T/landed.err"; }
+printf 'CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\nCONFIG_C=m  \nCONFIG_D=n\nnot an option\n' >"$T/frag1"
+printf '# CONFIG_E is not set\n' >"$T/frag2"
+printf 'CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=m\nCONFIG_Z=y\n' >"$T/cfg-ok"
+landed "$T/cfg-ok" "$T/frag1" "$T/frag2" && [[ ! -s $T/landed.err ]] &&
+	ok "fragments_landed: every value there, the options not set absent or not set" ||
+	not_ok "fragments_landed: a .config with every value: $(tr '\n' ' ' <"$T/landed.err")"
+printf 'CONFIG_B=y\nCONFIG_C=y\n# CONFIG_D is not set\nCONFIG_E=m\n' >"$T/cfg-bad"
+if ! landed "$T/cfg-bad" "$T/frag1" "$T/frag2" &&
+	[[ $(<"$T/landed.err") == "tests: not in the .config: CONFIG_A=y (it has: nothing)
+tests: not in the .config: # CONFIG_B is not set (it has: CONFIG_B=y)
+tests: not in the .config: CONFIG_C=m (it has: CONFIG_C=y)
+tests: not in the .config: # CONFIG_E is not set (it has: CONFIG_E=m)" ]]; then
+	ok "fragments_landed: a missing option and three other values fail, each named"
+else
+	not_ok "fragments_landed: a .config with other values:"
+	sed 's/^/#   /' "$T/landed.err"
+fi
+
 # ---- scripts/mdevctl-test's worktree: the same series again keeps the
 # times of its files, so that its kernel is not rebuilt for them (the
 # module check after the mdevctl check, a run after a run); another
