@@ -98,7 +98,7 @@ for s in mdevctl-test stable; do
 # Fake: "--build-only" logs its start with its nice value; the build named
 # by FAKE_WAIT's "NAME:LINE" first waits up to 30 s for LINE in the log
 # (another check's run: the builds ahead run beside the checks); it
-# sleeps FAKE_SLEEP seconds (default 1), logs its end and fails when
+# sleeps FAKE_SLEEP seconds (default 0.2), logs its end and fails when
 # FAKE_AHEAD_FAIL names it.  Otherwise it logs a run.
 name=$(basename "$0")
 [[ $name != mdevctl-test ]] || name=mdevctl
@@ -113,7 +113,7 @@ if [[ " $* " == *" --build-only "* ]]; then
 		done
 		grep -qxF -- "${FAKE_WAIT#*:}" "$FAKE_LOG" || echo "$name build gave up waiting" >>"$FAKE_LOG"
 	fi
-	sleep "${FAKE_SLEEP:-1}"
+	sleep "${FAKE_SLEEP:-0.2}"
 	echo "$name build end" >>"$FAKE_LOG"
 	[[ ${FAKE_AHEAD_FAIL:-} != "$name" ]] || { echo "fake build failed"; exit 6; }
 	echo "fake build ok"
