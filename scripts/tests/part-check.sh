@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Tests of the scripts, one part: the arguments of every command;
 # scripts/check (--quick and --list, the builds ahead, bisect and the
-# suites' kernels on the fake kernel); scripts/mdevctl-test's worktree.
+# suites' kernels on the fake kernel); scripts/mdevctl-test's .config
+# check and worktree; the mainline package; the benchmark's report; the
+# log scanner.
 # Run alone, or with the other parts by run-tests.sh.
 # shellcheck disable=SC2015 # "cond && ok ... || not_ok ...": see common.sh
 # shellcheck source=scripts/tests/common.sh
@@ -383,6 +385,191 @@ else
 	not_ok "mdevctl-test: another series: times $(tr '\n' ' ' <"$mtimes" 2>/dev/null)"
 	sed 's/^/#   /' "$T/mt.out"
 fi
+
+# ---- the mainline base: the package from a (local) apt repository through
+# the private apt state, never installed; the newest version is used.
+# publish VERSION [FILE]: a repository with linux-source-MAINLINE VERSION
+# only; its FILE (default README) differs from the other versions'.
+publish() {
+	local p=$T/pkg d
+	rm -rf "$p" "$T/repo"
+	mkdir -p "$p/DEBIAN" "$p/usr/src" "$T/repo" "$T/msrc"
+	rm -rf "$T/msrc/linux-source-$MAINLINE"
+	cp -r "$T/src/linux-source-6.12" "$T/msrc/linux-source-$MAINLINE"
+	echo "/* $1 */" >>"$T/msrc/linux-source-$MAINLINE/${2:-README}"
+	tar -C "$T/msrc" -cJf "$p/usr/src/linux-source-$MAINLINE.tar.xz" "linux-source-$MAINLINE"
+	printf 'Package: linux-source-%s\nVersion: %s\nArchitecture: all\nMaintainer: t <t@localhost>\nDescription: fake\n' \
+		"$MAINLINE" "$1" >"$p/DEBIAN/control"
+	d=$T/repo/linux-source-${MAINLINE}_$1_all.deb
+	dpkg-deb -Zxz --build "$p" "$d" >/dev/null
+	{
+		cat "$p/DEBIAN/control"
+		echo "Filename: ./$(basename "$d")"
+		echo "Size: $(stat -c %s "$d")"
+		echo "SHA256: $(sha256sum <"$d" | cut -d' ' -f1)"
+		echo
+	} >"$T/repo/Packages"
+}
+# run_mainline ENV...: scripts/run on the mainline package of the local
+# repository, with a series made on that version.
+run_mainline() {
+	env WORK_DIR="$T/work3" PATCHES_DIR="$T/mgood" BASE_APT_SOURCE="deb [trusted=yes] file:$T/repo ./" "$@"
+}
+publish "$MAINLINE.4-1~bpo13+1"
+# The fake series, made on this base (other blob ids in its index lines).
+rm -rf "$T/mpt" "$T/mgood"
+mkdir "$T/mgood"
+git init -q -b base "$T/mpt"
+cp -r "$T/msrc/linux-source-$MAINLINE/." "$T/mpt/"
+git -C "$T/mpt" add -f -A
+git -C "$T/mpt" commit -q -m base
+git -C "$T/mpt" checkout -q -b work
+sed -i 's/line 2/line 2 changed/' "$T/mpt/drivers/vfio/mdev/mdev_core.c"
+git -C "$T/mpt" commit -q -a -s -m "vfio/mdev: change line 2"
+git -C "$T/mpt" format-patch -q -o "$T/mgood" base..HEAD
+if [[ $(id -u) -eq 0 ]] && command -v dpkg-deb >/dev/null; then
+	expect "mainline: downloads the package through the private apt state and says which version" 0 \
+		"base [0-9a-f]{40} \(Linux 6.12.0-fake \(Debian linux-source-$MAINLINE\)\), linux-source-$MAINLINE $MAINLINE.4-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	grep -q "downloading linux-source-$MAINLINE $MAINLINE.4-1~bpo13+1" "$T/err" &&
+		[[ -s $CACHE/debs/linux-source-${MAINLINE}_$MAINLINE.4-1~bpo13+1_all.deb ]] &&
+		! grep -q "$T/repo" /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null &&
+		ok "mainline: the .deb is in the cache, the system's apt sources untouched" ||
+		not_ok "mainline: the .deb is in the cache, the system's apt sources untouched"
+	! dpkg-query -W "linux-source-$MAINLINE" >/dev/null 2>&1 && ok "mainline: the package is not installed" ||
+		not_ok "mainline: the package is not installed"
+	m1=$(git -C "$T/work3/linux-$MAINLINE" rev-parse base)
+	publish "$MAINLINE.5-1~bpo13+1"
+	expect "mainline: a newer version in the archive is used (the series' files unchanged)" 0 "linux-source-$MAINLINE $MAINLINE.5-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	m2=$(git -C "$T/work3/linux-$MAINLINE" rev-parse base)
+	[[ $m1 != "$m2" ]] && ok "mainline: ...with a base commit of its own" || not_ok "mainline: ...with a base commit of its own"
+	expect "mainline: offline, the newest cached version is used" 0 \
+		"apt-get update of trixie-backports failed .*: using linux-source-$MAINLINE $MAINLINE.5-1~bpo13\+1 from the cache" \
+		run_mainline BASE_APT_SOURCE="deb [trusted=yes] file:$T/none ./" "$REPO/scripts/run" --no-deps
+	expect "mainline: MAINLINE_PKG_VERSION picks a cached version" 0 "linux-source-$MAINLINE $MAINLINE.4-1~bpo13\+1" \
+		run_mainline MAINLINE_PKG_VERSION="$MAINLINE.4-1~bpo13+1" BASE_APT_SOURCE="deb [trusted=yes] file:$T/none ./" \
+		"$REPO/scripts/run" --no-deps
+	[[ $(git -C "$T/work3/linux-$MAINLINE" rev-parse base) == "$m1" ]] && ok "mainline: ...and its base commit" ||
+		not_ok "mainline: ...and its base commit"
+	publish "$MAINLINE.6-1~bpo13+1" drivers/vfio/mdev/mdev_core.c
+	expect "mainline: a newer version that changes a file of the series stops: rebase, exit 8" 8 \
+		"the series needs a rebase onto 6.12.0-fake, linux-source-$MAINLINE $MAINLINE.6-1~bpo13\+1" \
+		run_mainline "$REPO/scripts/run" --no-deps
+	grep -q '^  drivers/vfio/mdev/mdev_core.c: the patches change blob' "$T/err" && ok "mainline: ...naming the file" ||
+		not_ok "mainline: ...naming the file"
+else
+	echo "ok - # SKIP mainline package tests: need root (apt-get download as root) and dpkg-deb"
+fi
+
+# ---- the benchmark: its arguments and its report (no kernel)
+expect "bench: an unknown arch, exit 2" 2 "unknown arch 'arm'" "$REPO/scripts/bench" --arch arm
+expect "bench: --boots 0, exit 2" 2 '--boots needs a positive number' "$REPO/scripts/bench" --boots 0
+# The fixes are the patches whose subject lacks "KUnit", whatever their
+# number: a fix after the KUnit patches counts, a subject folded before
+# "KUnit" does not.
+mkdir -p "$T/benchfix"
+bench_patch() {
+	printf 'From: A <a@example.org>\nSubject: [PATCH v2 %s] %s\n\nbody\n---\n' "$2" "$3" >"$T/benchfix/$1"
+}
+bench_patch 0000-cover-letter.patch 0/4 "vfio/mdev: a cover letter"
+bench_patch 0001-fix.patch 1/4 "vfio/mdev: Take unreg_sem first"
+bench_patch 0002-stub.patch 2/4 "vfio/mdev: Let
+ KUnit tests stub a function"
+bench_patch 0003-tests.patch 3/4 "vfio/mdev: Add KUnit tests"
+bench_patch 0004-late-fix.patch 4/4 "vfio/mdev: Give the instance back"
+if out=$(PATCHES_DIR="$T/benchfix" "$REPO/scripts/bench" --list-fixes 2>&1) &&
+	[[ $out == $'0001-fix.patch\tvfio/mdev: Take unreg_sem first\n0004-late-fix.patch\tvfio/mdev: Give the instance back' ]]; then
+	ok "bench: --list-fixes picks the patches whose subject lacks \"KUnit\", by rule"
+else
+	not_ok "bench: --list-fixes picks the patches whose subject lacks \"KUnit\", by rule"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+# bench_log FILE DEVS_NS UNREG_NS [STORM]: a kernel log of one boot: a
+# round of 1000 devices in DEVS_NS, unregistrations with 0 and 100
+# children in UNREG_NS and 100 * UNREG_NS, registration and unregistration
+# of 16 types in 2 * UNREG_NS and UNREG_NS, a storm line on 2 CPUs, on 1
+# with STORM=1cpu, none with STORM=no.
+bench_log() {
+	{
+		echo "    # bench_throughput: BENCH throughput round=0 count=1000 errors=0 total_ns=$2 create_ns=1 remove_ns=1"
+		echo "    # bench_unregister: BENCH unregister children=0 rep=0 ns=$3"
+		echo "    # bench_unregister: BENCH unregister children=100 rep=0 ns=$(($3 * 100))"
+		echo "    # bench_types: BENCH types types=16 rep=0 register_ns=$(($3 * 2)) unregister_ns=$3"
+		[[ ${4:-} == no ]] ||
+			echo "    # bench_storm: BENCH storm cpus=$([[ ${4:-} == 1cpu ]] && echo 1 || echo 2) storm_cpu=1 unreg_cpu=0 children=90 ns=2000000 ops_before=30 ops_during=7 ok_during=1 ops_total=300 ok_total=30"
+	} >"$1"
+}
+bench_report() {
+	python3 "$REPO/bench/report.py" --runs "$T/runs.txt" --json "$T/bench.json" --count 1000 --boots 1 --rounds 1
+}
+bench_log "$T/b1.log" 1000000000 10000
+bench_log "$T/p1.log" 1052631579 12000
+printf 'x86_64 base 1 %s\nx86_64 patched 1 %s\nx86_64 accel tcg\n' "$T/b1.log" "$T/p1.log" >"$T/runs.txt"
+if bench_report >"$T/out" 2>&1 && grep -q 'x86_64 (tcg, 2 CPUs)' "$T/out" && grep -q '(target >= 0.99 in instructions, not asserted): x86_64 0.950 (0.950-0.950)' "$T/out" &&
+	grep -qE '^\|   unregister, 100 children, us \(median\) +\| +1,000\.0 \| +1,200\.0 \| +1\.200 \| +1\.200-1\.200 \|$' "$T/out" &&
+	grep -qE '^\|   register, 16 types, no child, us \(median\) +\| +20\.0 \| +24\.0 \| +1\.200 \| +1\.200-1\.200 \|$' "$T/out" &&
+	python3 -c 'import json, sys
+a = json.load(open(sys.argv[1]))["arches"]["x86_64"]
+assert round(a["ratio"]["throughput"], 3) == 0.95, a["ratio"]
+assert a["ratio"]["unregister"]["0"] == 1.2 and a["patched"]["storm"]["ops_during"] == [7] and a["patched"]["storm"]["ok_during"] == [1], a
+assert a["ratio"]["types"]["16"]["unregister"] == 1.2 and a["base"]["types_us"]["16"]["register"]["median"] == 20, a
+assert a["boot_order"] == ["base1", "patched1"] and a["accel"] == "tcg", a' "$T/bench.json"; then
+	ok "bench: the report computes the ratios, the table and the JSON"
+else
+	not_ok "bench: the report computes the ratios, the table and the JSON"
+	sed 's/^/#   /' "$T/out"
+fi
+bench_log "$T/p1.log" 1052631579 12000 no
+expect "bench: a boot without a storm result fails the report" 1 \
+	'x86_64 patched: 0 of 1 boots report a completed unregistration under the storm' bench_report
+bench_log "$T/p1.log" 1052631579 12000 1cpu
+expect "bench: an x86_64 boot on one CPU fails the report" 1 \
+	'x86_64 patched: the kernel ran on 1 CPU, the storm needs a CPU of its own' bench_report
+: >"$T/p1.log"
+if bench_report >"$T/out" 2>&1; then
+	not_ok "bench: a boot that printed nothing fails the report, which still prints its table"
+elif grep -q 'x86_64 patched: 0 of 1 boots report a completed unregistration' "$T/out" &&
+	grep -qE '^\|   create\+remove, devices/s \(median\) +\| +1,000 \| +- \| +- \| +- \|$' "$T/out"; then
+	ok "bench: a boot that printed nothing fails the report, which still prints its table"
+else
+	not_ok "bench: a boot that printed nothing fails the report, which still prints its table"
+	sed 's/^/#   /' "$T/out"
+fi
+
+# ---- the log scanner
+# scan LINE...: log_scan on a log of these lines.
+scan() {
+	printf '%s\n' "$@" >"$T/scan.log"
+	mkdir -p "$T/work/build/x"
+	(
+		PROG="test"
+		# shellcheck source=scripts/lib.sh
+		source "$REPO/scripts/lib.sh"
+		TREE=$T/work/linux
+		log_scan "$T/scan.log" "$T/work/build/x"
+	) >/dev/null 2>&1
+}
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 0x60006afa' \
+	'Call Trace:' ' [<6002b090>] ? um_set_signals+0x0/0x50' '---[ end trace 0000000000000000 ]---' 'ok' &&
+	ok "log_scan: a listed WARNING covers its splat" || not_ok "log_scan: a listed WARNING covers its splat"
+for w in 'virt-pci.c:1005 um_pci_init+0xc7/0xd4' 'virt-pci.c:886 0x6000637d' 'virt-pci.c:886 um_pci_init+0xc7/0xd4'; do
+	scan "WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/$w" '---[ end trace 0000000000000000 ]---' 'ok' &&
+		ok "log_scan: the listed WARNING at $w" || not_ok "log_scan: the listed WARNING at $w"
+done
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1006 0x60006afa' &&
+	not_ok "log_scan: a WARNING elsewhere with a bare address fails" || ok "log_scan: a WARNING elsewhere with a bare address fails"
+scan 'BUG: KASAN: slab-use-after-free in mdev_device_remove+0x1/0x2' &&
+	not_ok "log_scan: a KASAN report fails" || ok "log_scan: a KASAN report fails"
+scan '** 12 printk messages dropped **' &&
+	not_ok "log_scan: a log with dropped messages fails" || ok "log_scan: a log with dropped messages fails"
+scan 'kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)' &&
+	not_ok "log_scan: a kmemleak report fails" || ok "log_scan: a kmemleak report fails"
+scan 'Disabling lock debugging due to kernel taint' &&
+	not_ok "log_scan: lockdep switched off fails" || ok "log_scan: lockdep switched off fails"
+scan 'WARNING: CPU: 0 PID: 1 at ../../linux/arch/um/drivers/virt-pci.c:1005 0x60006afa' \
+	'---[ end trace 0000000000000000 ]---' 'Call Trace:' &&
+	not_ok "log_scan: a trace after the listed splat fails" || ok "log_scan: a trace after the listed splat fails"
 
 echo "$FAILS failed"
 [[ $FAILS -eq 0 ]]

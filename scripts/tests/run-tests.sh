@@ -30,17 +30,22 @@ trap 'rm -rf "$OUTS"' EXIT
 PARTS=("$DIR"/part-*.sh)
 set -m
 for p in "${PARTS[@]}"; do
-	bash "$p" >"$OUTS/$(basename "$p").out" 2>&1 </dev/null &
+	(
+		start=$SECONDS rc=0
+		bash "$p" >"$OUTS/${p##*/}.out" 2>&1 </dev/null || rc=$?
+		echo "$((SECONDS - start))" >"$OUTS/${p##*/}.secs"
+		exit "$rc"
+	) &
 	PIDS+=($!)
 done
 set +m
 
 RC=0
 for i in "${!PARTS[@]}"; do
-	name=$(basename "${PARTS[$i]}")
+	name=${PARTS[$i]##*/}
 	rc=0
 	wait "${PIDS[$i]}" || rc=$?
-	echo "# $name"
+	echo "# $name ($(cat "$OUTS/$name.secs" 2>/dev/null || echo ?) s)"
 	cat "$OUTS/$name.out"
 	# A part's last line is "N failed"; one that ended without it (killed,
 	# or stopped by set -e) failed as a whole.
