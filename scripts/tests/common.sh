@@ -202,6 +202,17 @@ cp "$T/good"/* "$T/bad"/
 # Another series: the cover letter and the first patch alone.
 mkdir "$T/one"
 cp "$T/good"/0000-* "$T/good"/0001-* "$T/one"/
+# A series whose second patch, made on the base, changes the line the
+# first one changes and adds a file: git am -3 merges it, and the merge
+# conflicts.
+git -C "$T/pt" checkout -q -b alt base
+sed -i 's/line 2/line 2 otherwise/' "$T/pt/drivers/vfio/mdev/mdev_core.c"
+echo new >"$T/pt/drivers/vfio/mdev/new.c"
+git -C "$T/pt" add -f drivers/vfio/mdev/new.c
+git -C "$T/pt" commit -q -a -s -m "vfio/mdev: change line 2 otherwise, add new.c"
+mkdir "$T/conflict"
+cp "$T/good"/0000-* "$T/good"/0001-* "$T/conflict"/
+git -C "$T/pt" format-patch -q --start-number 2 -o "$T/conflict" -1
 sed -i 's/^ line 6$/ line six/' "$T/bad"/0002-*.patch
 
 # run_fake ENV...: scripts/run on the fake tarball in a fresh work dir.

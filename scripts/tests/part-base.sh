@@ -93,6 +93,30 @@ grep -qE '^  > @@ -4,5 \+4,5 @@' "$T/err" && grep -q 'failing hunk in 0002' "$T/
 	not_ok "run: the branch has '$(git -C "$TREE" log --format=%s base..series | tr '\n' ' ')'," \
 		"status '$(git -C "$TREE" status --porcelain | tr '\n' ' ')'"
 
+# A conflict in the three-way merge of the second patch, which adds a
+# file: named; the branch stays at the first patch, and neither the
+# conflict nor the added file is left in the tree.
+expect "run: a patch whose three-way merge conflicts is named, exit 5" 5 \
+	'0002-vfio-mdev-change-line-2-otherwise-add-new.c.patch does not apply' \
+	run_fake PATCHES_DIR="$T/conflict" "$REPO/scripts/run" --no-deps
+[[ $(git -C "$TREE" log --format=%s base..series) == "vfio/mdev: change line 2" &&
+	-z $(git -C "$TREE" status --porcelain) && -z $(git -C "$TREE" ls-files -o) &&
+	! -e $TREE/drivers/vfio/mdev/new.c && ! -e $TREE/.git/rebase-apply ]] &&
+	ok "run: after a conflict, the branch stays at the patch before, the tree clean" ||
+	not_ok "run: after a conflict: '$(git -C "$TREE" log --format=%s base..series | tr '\n' ' ')'," \
+		"status '$(git -C "$TREE" status --porcelain | tr '\n' ' ')', untracked '$(git -C "$TREE" ls-files -o | tr '\n' ' ')'"
+# A file of two messages before a patch that does not apply: git am
+# counts messages, not files; the files go to one git am each, and the
+# one that does not apply is named.
+mkdir "$T/twomsg"
+cat "$T/good"/0001-*.patch "$T/good"/0002-*.patch >"$T/twomsg/0001-two-messages.patch"
+cp "$T/bad"/0002-*.patch "$T/twomsg/"
+expect "run: after a file of two messages, the patch that does not apply is named" 5 \
+	'0002-vfio-mdev-change-line-7.patch does not apply' \
+	run_fake PATCHES_DIR="$T/twomsg" "$REPO/scripts/run" --no-deps
+[[ $(git -C "$TREE" log --format=%s base..series | wc -l) -eq 2 && -z $(git -C "$TREE" status --porcelain) ]] &&
+	ok "run: ...and the two messages before it are applied" ||
+	not_ok "run: after a file of two messages: '$(git -C "$TREE" log --format=%s base..series | tr '\n' ' ')'"
 # A series of two authors: each patch is committed by its own.
 mkdir "$T/two"
 cp "$T/good"/* "$T/two"/
@@ -142,7 +166,7 @@ wait "$pid" 2>/dev/null || true
 	ok "interrupted extraction leaves no cache entry and no tree" || not_ok "interrupted extraction leaves no cache entry and no tree"
 expect "a run after an interrupted extraction succeeds" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
 # The new entry's files became the tree: a file the series does not touch
-# is older than the entry's marker (git reset --hard did not write it
+# is older than the entry's marker (tree_reset's checkout did not write it
 # again: the moved index matched it), the tree is clean, and every file
 # of the tarball is in the base.
 ENTRY=$(compgen -G "$CACHE/trees/tarball-*.git")
