@@ -821,7 +821,8 @@ series_list() {
 # about 0.5 s, plus about 0.13 s a patch: the nine patches took 1.7 s in
 # one, 5.8 s one by one).  On a failure: name the patch, show the failing
 # hunk, stop the git am with the patches before the failing one applied
-# (as one git am per patch left it), return 1.
+# (for files of one message each, as one git am per patch left it),
+# return 1.
 series_apply() {
 	local p info name email group=() gname='' gemail=''
 	for p in "$@"; do
@@ -842,9 +843,11 @@ series_apply() {
 # <EMAIL> as committer.  On a failure, the patch git am stopped at is the
 # PATCH of that number (rebase-apply/next counts the messages from 1) if
 # git am split the PATCHes into as many messages (rebase-apply/last);
-# report it and leave the branch at the patch before it.  Otherwise (a
-# file of no message or of several, or a failure before git am split
-# them) abort, and give the PATCHes to one git am each, as before.
+# report it and leave the branch at the message before it (a PATCH of
+# several messages keeps those before the failing one).  Otherwise, with
+# several PATCHes (a file of no message or of several, or a failure
+# before git am split them), abort, and give each PATCH to a git am of
+# its own.
 series_am() {
 	local name=$1 email=$2 out gd n='' last='' p
 	shift 2
@@ -853,8 +856,8 @@ series_am() {
 		return 0
 	fi
 	gd=$(git_t rev-parse --absolute-git-dir)
-	read -r n <"$gd/rebase-apply/next" 2>/dev/null || true
-	read -r last <"$gd/rebase-apply/last" 2>/dev/null || true
+	read -r n 2>/dev/null <"$gd/rebase-apply/next" || true
+	read -r last 2>/dev/null <"$gd/rebase-apply/last" || true
 	if [[ $# -gt 1 && ! ($last == "$#" && $n =~ ^[0-9]+$ && $n -ge 1 && $n -le $#) ]]; then
 		git_t am --abort >/dev/null 2>&1 || true
 		for p in "$@"; do
@@ -1240,7 +1243,7 @@ fragments_landed() {
 		sym=${BASH_REMATCH[0]}
 		[[ -n ${landed_want[$sym]:-} ]] || syms+=("$sym")
 		landed_want[$sym]=$line
-	done < <(cat "$@" | sed -E 's/[[:space:]]+$//')
+	done < <(sed -E 's/[[:space:]]+$//' "$@")
 	while IFS= read -r line; do
 		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)= || $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\  ]]; then
 			landed_config[${BASH_REMATCH[1]}]=$line

@@ -335,6 +335,19 @@ else
 	sed 's/^/#   /' "$T/landed.err"
 fi
 
+# A fragment whose last line has no newline: the line counts, last or
+# before another fragment, and is not joined to the next one's first.
+printf 'CONFIG_Y=y' >"$T/frag3"
+nonl=
+for order in "$T/frag3 $T/frag2" "$T/frag2 $T/frag3"; do
+	# shellcheck disable=SC2086 # the two fragments of $order
+	! landed "$T/cfg-ok" $order &&
+		[[ $(<"$T/landed.err") == "tests: not in the .config: CONFIG_Y=y (it has: nothing)" ]] ||
+		nonl+="${order//$T\//}: $(tr '\n' ' ' <"$T/landed.err"); "
+done
+[[ -z $nonl ]] && ok "fragments_landed: a last line without a newline counts, alone, last or not" ||
+	not_ok "fragments_landed: a last line without a newline: $nonl"
+
 # ---- scripts/mdevctl-test's worktree: the same series again keeps the
 # times of its files, so that its kernel is not rebuilt for them (the
 # module check after the mdevctl check, a run after a run); another
