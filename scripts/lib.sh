@@ -662,8 +662,12 @@ kernel_dir_tree() {
 # the same pass; clean removes the untracked files.  On the 7.3 tree,
 # warm, each run twice: checkout -f 0.6 s, against reset --hard 1.2 s
 # and checkout 0.6 s.
-tree_at() {
-	git_t checkout -q -f --detach "$1"
+tree_at() { tree_checkout --detach "$1"; }
+
+# tree_checkout ARG...: git checkout -f ARG..., then clean: the checkout
+# of tree_at, tree_series (scripts/check) and tree_reset.
+tree_checkout() {
+	git_t checkout -q -f "$@"
 	git_t clean -q -ffdx
 }
 
@@ -764,9 +768,7 @@ tree_reset() {
 		say "aborting the git am left by an earlier run"
 		git_t am --abort >/dev/null 2>&1 || rm -rf "$gd/rebase-apply"
 	fi
-	# As tree_at, on the series branch made again at the base.
-	git_t checkout -q -f -B "$SERIES_BRANCH" "$BASE_COMMIT"
-	git_t clean -q -ffdx
+	tree_checkout -B "$SERIES_BRANCH" "$BASE_COMMIT"
 	printf '%s\n' "$REPO" >"$gd/mdev-pipeline-clone"
 	tree_identity
 }
@@ -858,14 +860,15 @@ series_am() {
 	gd=$(git_t rev-parse --absolute-git-dir)
 	read -r n 2>/dev/null <"$gd/rebase-apply/next" || true
 	read -r last 2>/dev/null <"$gd/rebase-apply/last" || true
-	if [[ $# -gt 1 && ! ($last == "$#" && $n =~ ^[0-9]+$ && $n -ge 1 && $n -le $#) ]]; then
+	[[ $n =~ ^[0-9]+$ && $n -ge 1 && $n -le $# ]] || n=
+	if [[ $# -gt 1 && ($last != "$#" || -z $n) ]]; then
 		git_t am --abort >/dev/null 2>&1 || true
 		for p in "$@"; do
 			series_am "$name" "$email" "$p" || return 1
 		done
 		return 0
 	fi
-	[[ $n =~ ^[0-9]+$ && $n -ge 1 && $n -le $# ]] || n=1
+	[[ -n $n ]] || n=1
 	p=${!n}
 	printf '%s: error: %s does not apply on %s\n' "$PROG" "${p##*/}" \
 		"$(git_t log -1 --format='%h ("%s")' HEAD)" >&2
