@@ -186,12 +186,19 @@ EOF
 make_fake_kernel "$T/src/linux-source-6.12"
 tar -C "$T/src" -cJf "$T/fake.tar.xz" linux-source-6.12
 
+# series_repo SRC DIR: DIR, a git repository of the tree SRC committed on
+# the branch base, with the branch work at it checked out, to make a
+# fake series in.
+series_repo() {
+	git init -q -b base "$2"
+	cp -r "$1/." "$2/"
+	git -C "$2" add -f -A
+	git -C "$2" commit -q -m base
+	git -C "$2" checkout -q -b work
+}
+
 # A good patch and one whose context is not in the tree.
-git init -q -b base "$T/pt"
-cp -r "$T/src/linux-source-6.12/." "$T/pt/"
-git -C "$T/pt" add -f -A
-git -C "$T/pt" commit -q -m base
-git -C "$T/pt" checkout -q -b work
+series_repo "$T/src/linux-source-6.12" "$T/pt"
 sed -i 's/line 2/line 2 changed/' "$T/pt/drivers/vfio/mdev/mdev_core.c"
 git -C "$T/pt" commit -q -a -s -m "vfio/mdev: change line 2"
 sed -i 's/line 7/line 7 changed/' "$T/pt/drivers/vfio/mdev/mdev_core.c"

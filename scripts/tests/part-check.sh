@@ -432,11 +432,7 @@ publish "$MAINLINE.4-1~bpo13+1"
 # The fake series, made on this base (other blob ids in its index lines).
 rm -rf "$T/mpt" "$T/mgood"
 mkdir "$T/mgood"
-git init -q -b base "$T/mpt"
-cp -r "$T/msrc/linux-source-$MAINLINE/." "$T/mpt/"
-git -C "$T/mpt" add -f -A
-git -C "$T/mpt" commit -q -m base
-git -C "$T/mpt" checkout -q -b work
+series_repo "$T/msrc/linux-source-$MAINLINE" "$T/mpt"
 sed -i 's/line 2/line 2 changed/' "$T/mpt/drivers/vfio/mdev/mdev_core.c"
 git -C "$T/mpt" commit -q -a -s -m "vfio/mdev: change line 2"
 git -C "$T/mpt" format-patch -q -o "$T/mgood" base..HEAD
