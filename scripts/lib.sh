@@ -213,9 +213,10 @@ deps_base_source() {
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DEPS_RUN=(git make gcc libc6-dev flex bison bc libelf-dev libssl-dev
 	ccache python3 rsync xz-utils)
-# ...and what scripts/check needs on top.
+# ...and what scripts/check needs on top (git-email and Mail::Address of
+# libmailtools-perl: the scripts' tests run scripts/send's dry run).
 # shellcheck disable=SC2034
-DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl)
+DEPS_CHECK=(b4 python3-ply python3-git sparse shellcheck perl git-email libmailtools-perl)
 # ...and what the qemu config of "scripts/run --qemu" needs (QEMU x86_64;
 # qboot from qemu-system-data).
 # shellcheck disable=SC2034

@@ -93,6 +93,10 @@ EOF
 	ln -s ../Makefile "$d/scripts/Makefile.link"
 	ln -s ../drivers "$d/tools/drivers.link"
 	echo x >"$d/tools/odd/a\"b"
+	# get_maintainer.pl: the addresses scripts/send sends to.
+	cat >"$d/scripts/get_maintainer.pl" <<'EOF'
+print "Alex Williamson <alex\@shazbot.org>\nkvm\@vger.kernel.org\nlinux-kernel\@vger.kernel.org\n";
+EOF
 	cat >"$d/tools/testing/kunit/kunit.py" <<'EOF'
 #!/usr/bin/env python3
 # Fake kunit.py: "build" makes the build dir; "config" makes it, writes

@@ -274,6 +274,68 @@ expect "send: a git am of another clone under way is kept, exit 4" 4 'has a git 
 	not_ok "send: the git am, the branch and the series are as they were; no mails"
 rmdir "$KGD/rebase-apply"
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
+
+# ---- scripts/send, dry run: the series of a project identity in a
+# reserved domain, signed off by a co-developer too, one patch for stable.
+series_repo "$T/src/linux-source-6.12" "$T/ps"
+sed -i 's/line 3/line 3 sent/' "$T/ps/drivers/vfio/mdev/mdev_core.c"
+GIT_AUTHOR_NAME=Project GIT_AUTHOR_EMAIL=project@h.example git -C "$T/ps" commit -q -a -m "vfio/mdev: change line 3" \
+	-m "Cc: stable@vger.kernel.org" -m "Signed-off-by: Co Dev <codev@kernel.org>
+Signed-off-by: Project <project@h.example>"
+sed -i 's/line 5/line 5 sent/' "$T/ps/drivers/vfio/mdev/mdev_core.c"
+GIT_AUTHOR_NAME=Project GIT_AUTHOR_EMAIL=project@h.example git -C "$T/ps" commit -q -a -m "vfio/mdev: change line 5" \
+	-m "Signed-off-by: Project <project@h.example>"
+mkdir "$T/sendseries"
+git -C "$T/ps" format-patch -q --thread --cover-letter -o "$T/sendseries" base..HEAD
+# send_run ARGS...: clone c1's scripts/send of that series as Sub Mitter.
+send_run() {
+	env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/sendseries" GIT_CONFIG_COUNT=2 \
+		GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0="Sub Mitter" \
+		GIT_CONFIG_KEY_1=user.email GIT_CONFIG_VALUE_1=sub@kernel.org "$T/c1/scripts/send" "$@"
+}
+if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/dev/null; then
+	expect "send: a dry run passes and sends nothing" 0 'dry run only: nothing was sent' send_run --no-deps -o "$T/mails"
+	cp "$T/out" "$T/send.out"
+	mails=("$T/mails"/*.patch)
+	[[ ${#mails[@]} -eq 3 ]] && ok "send: a cover letter and two patches" || not_ok "send: a cover letter and two patches (${#mails[@]} files)"
+	bad=
+	for m in "$T/mails"/000[12]-*.patch; do
+		# The mail's header is from you; the body starts with the author's
+		# From: line; the sign-offs end with yours, after the author's.
+		[[ $(sed -n '/^From: /{p;q}' "$m") == "From: Sub Mitter <sub@kernel.org>" ]] || bad+=" header-from"
+		[[ $(sed -n '/^$/,${/./{p;q}}' "$m") == "From: Project <project@h.example>" ]] || bad+=" body-from"
+		[[ $(grep '^Signed-off-by: ' "$m" | tail -n 2 | tr '\n' '|') == "Signed-off-by: Project <project@h.example>|Signed-off-by: Sub Mitter <sub@kernel.org>|" ]] ||
+			bad+=" sign-off"
+	done
+	[[ -z $bad ]] && ok "send: each patch is from you, keeps its author in the body, ends with your sign-off" ||
+		not_ok "send: each patch is from you, keeps its author in the body, ends with your sign-off:$bad"
+	! grep -q '^base-commit:' "${mails[@]}" && ok "send: no base-commit: trailer for the tarball's base" ||
+		not_ok "send: no base-commit: trailer for the tarball's base"
+	# The recipients git send-email names, mail by mail.
+	rcpt() { awk -v n="$1" '/^MAIL FROM:/ { m++ } m == n && /^RCPT TO:/ { sub(/^RCPT TO:/, ""); print }' "$T/send.out" | sort | tr '\n' ' '; }
+	want="<alex@shazbot.org> <codev@kernel.org> <kvm@vger.kernel.org> <linux-kernel@vger.kernel.org> "
+	[[ $(rcpt 1) == "$want" && $(rcpt 3) == "$want" && $(rcpt 2) == "$want<stable@vger.kernel.org> " ]] &&
+		ok "send: To the list, Cc the maintainers and the co-developer, stable on its patch; not the reserved domain" ||
+		not_ok "send: recipients: cover: $(rcpt 1); 1: $(rcpt 2); 2: $(rcpt 3)"
+	[[ $(git -C "$KT" symbolic-ref --short HEAD) == series && -z $(git -C "$KT" status --porcelain) ]] &&
+		ok "send: the tree is back on the series branch, clean" || not_ok "send: the tree is back on the series branch, clean"
+	# --no-deps: no dpkg or apt command at all (spies that log and fail
+	# stand in for them); without it, send asks dpkg about its packages.
+	mkdir -p "$T/spy"
+	for c in apt apt-get apt-cache dpkg dpkg-query; do
+		printf '#!/bin/sh\necho "%s $*" >>"%s"\nexit 1\n' "$c" "$T/spy.log" >"$T/spy/$c"
+		chmod +x "$T/spy/$c"
+	done
+	PATH=$T/spy:$PATH send_run --no-deps -o "$T/mails" >/dev/null 2>&1 && rc=0 || rc=$?
+	PATH=$T/spy:$PATH clone_run c1 run --no-deps >/dev/null 2>&1 && rc2=0 || rc2=$?
+	[[ $rc -eq 0 && $rc2 -eq 0 && ! -e $T/spy.log ]] && ok "--no-deps: send and run call no dpkg or apt" ||
+		not_ok "--no-deps: send and run call no dpkg or apt (exit $rc, $rc2): $(cat "$T/spy.log" 2>/dev/null)"
+	expect "send: without --no-deps it checks its packages (exit 3 when dpkg fails)" 3 'missing packages|apt-get update failed' \
+		env PATH="$T/spy:$PATH" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/sendseries" "$T/c1/scripts/send" -o "$T/mails"
+	grep -q '^dpkg-query ' "$T/spy.log" && ok "send: ...through the dpkg-query spy" || not_ok "send: ...through the dpkg-query spy"
+else
+	not_ok "send: git send-email with Mail::Address is needed (Debian: git-email, libmailtools-perl; scripts/check installs them)"
+fi
 # The same series again: its files keep their times; another series: not.
 touch -m -d @1000000000 "$KT/drivers/vfio/mdev/mdev_core.c"
 expect "run: the same series again keeps the times of its files" 0 'keep their times' clone_run c1 run --no-deps
