@@ -140,6 +140,11 @@ sleep 1 # another second in the Message-Ids, were they not pinned
 run_fake PATCHES_DIR="$T/exp1" "$REPO/scripts/run" --no-deps 2>/dev/null
 run_fake "$REPO/scripts/export" -o "$T/exp2" 2>/dev/null
 diff -r "$T/exp1" "$T/exp2" >/dev/null && ok "export: round trip is byte for byte" || not_ok "export: round trip is byte for byte"
+# A user's format.useAutoBase changes nothing (this branch has no upstream).
+run_fake GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=format.useAutoBase GIT_CONFIG_VALUE_0=true \
+	"$REPO/scripts/export" -o "$T/exp5" 2>/dev/null || true
+diff -r "$T/exp1" "$T/exp5" >/dev/null && ok "export: the same with a user's format.useAutoBase" ||
+	not_ok "export: the same with a user's format.useAutoBase"
 # The trees are shared by the clones: another clone's export refuses the
 # series this one applied.
 mkdir -p "$T/other"
@@ -276,25 +281,43 @@ rmdir "$KGD/rebase-apply"
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
 
 # ---- scripts/send, dry run: the series of a project identity in a
-# reserved domain, signed off by a co-developer too, one patch for stable.
+# reserved domain, signed off by a co-developer whose name has a comma
+# too, one patch for stable.
 series_repo "$T/src/linux-source-6.12" "$T/ps"
 sed -i 's/line 3/line 3 sent/' "$T/ps/drivers/vfio/mdev/mdev_core.c"
 GIT_AUTHOR_NAME=Project GIT_AUTHOR_EMAIL=project@h.example git -C "$T/ps" commit -q -a -m "vfio/mdev: change line 3" \
-	-m "Cc: stable@vger.kernel.org" -m "Signed-off-by: Co Dev <codev@kernel.org>
+	-m "Cc: stable@vger.kernel.org # v6.1+
+Signed-off-by: Dev, Co <codev@kernel.org>
 Signed-off-by: Project <project@h.example>"
 sed -i 's/line 5/line 5 sent/' "$T/ps/drivers/vfio/mdev/mdev_core.c"
 GIT_AUTHOR_NAME=Project GIT_AUTHOR_EMAIL=project@h.example git -C "$T/ps" commit -q -a -m "vfio/mdev: change line 5" \
 	-m "Signed-off-by: Project <project@h.example>"
 mkdir "$T/sendseries"
 git -C "$T/ps" format-patch -q --thread --cover-letter -o "$T/sendseries" base..HEAD
-# send_run ARGS...: clone c1's scripts/send of that series as Sub Mitter.
+# send_run [KEY=VALUE...] -- ARGS...: clone c1's scripts/send of that
+# series as Sub Mitter, with the git config KEY=VALUE of a user.
 send_run() {
-	env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/sendseries" GIT_CONFIG_COUNT=2 \
-		GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0="Sub Mitter" \
-		GIT_CONFIG_KEY_1=user.email GIT_CONFIG_VALUE_1=sub@kernel.org "$T/c1/scripts/send" "$@"
+	local kv=(user.name="Sub Mitter" user.email=sub@kernel.org) e=() i=0
+	while [[ $1 != -- ]]; do kv+=("$1"); shift; done
+	shift
+	for i in "${!kv[@]}"; do
+		e+=("GIT_CONFIG_KEY_$i=${kv[$i]%%=*}" "GIT_CONFIG_VALUE_$i=${kv[$i]#*=}")
+	done
+	env BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="${SEND_SERIES:-$T/sendseries}" GIT_CONFIG_COUNT=${#kv[@]} "${e[@]}" \
+		"$T/c1/scripts/send" "$@"
+}
+# rcpt N: the addresses git send-email's dry run names for mail N (1: the
+# cover letter), sorted, on one line.
+rcpt() { awk -v n="$1" '/^MAIL FROM:/ { m++ } m == n && /^RCPT TO:/ { sub(/^RCPT TO:/, ""); print }' "$T/send.out" | sort | tr '\n' ' '; }
+want="<alex@shazbot.org> <codev@kernel.org> <kvm@vger.kernel.org> <linux-kernel@vger.kernel.org> "
+# recipients_ok: mails 1 and 3 to $want, mail 2 (the patch for stable)
+# also to stable@; To: is the list alone.
+recipients_ok() {
+	[[ $(rcpt 1) == "$want" && $(rcpt 3) == "$want" && $(rcpt 2) == "$want<stable@vger.kernel.org> " ]] &&
+		[[ $(grep -c '^To: kvm@vger.kernel.org$' "$T/send.out") -eq 3 && $(grep -c '^To: ' "$T/send.out") -eq 3 ]]
 }
 if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/dev/null; then
-	expect "send: a dry run passes and sends nothing" 0 'dry run only: nothing was sent' send_run --no-deps -o "$T/mails"
+	expect "send: a dry run passes and sends nothing" 0 'dry run only: nothing was sent' send_run -- --no-deps -o "$T/mails"
 	cp "$T/out" "$T/send.out"
 	mails=("$T/mails"/*.patch)
 	[[ ${#mails[@]} -eq 3 ]] && ok "send: a cover letter and two patches" || not_ok "send: a cover letter and two patches (${#mails[@]} files)"
@@ -311,22 +334,48 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 		not_ok "send: each patch is from you, keeps its author in the body, ends with your sign-off:$bad"
 	! grep -q '^base-commit:' "${mails[@]}" && ok "send: no base-commit: trailer for the tarball's base" ||
 		not_ok "send: no base-commit: trailer for the tarball's base"
-	# The recipients git send-email names, mail by mail.
-	rcpt() { awk -v n="$1" '/^MAIL FROM:/ { m++ } m == n && /^RCPT TO:/ { sub(/^RCPT TO:/, ""); print }' "$T/send.out" | sort | tr '\n' ' '; }
-	want="<alex@shazbot.org> <codev@kernel.org> <kvm@vger.kernel.org> <linux-kernel@vger.kernel.org> "
-	[[ $(rcpt 1) == "$want" && $(rcpt 3) == "$want" && $(rcpt 2) == "$want<stable@vger.kernel.org> " ]] &&
-		ok "send: To the list, Cc the maintainers and the co-developer, stable on its patch; not the reserved domain" ||
-		not_ok "send: recipients: cover: $(rcpt 1); 1: $(rcpt 2); 2: $(rcpt 3)"
+	recipients_ok && ok "send: To the list, Cc the maintainers and the co-developer, stable on its patch; not the reserved domain" ||
+		not_ok "send: recipients: cover: $(rcpt 1); 1: $(rcpt 2); 2: $(rcpt 3); $(grep '^To: ' "$T/send.out" | tr '\n' ' ')"
 	[[ $(git -C "$KT" symbolic-ref --short HEAD) == series && -z $(git -C "$KT" status --porcelain) ]] &&
 		ok "send: the tree is back on the series branch, clean" || not_ok "send: the tree is back on the series branch, clean"
+	# A user's git config: an automatic base, copies to signers, no
+	# suppression of the sender, a cc command, a suppressCc of their own.
+	expect "send: with a user's format.useAutoBase, signedOffByCc, suppressFrom=false, cccmd, suppressCc" 0 \
+		'your sendemail.suppressCc \(misc-by \) also applies' \
+		send_run format.useAutoBase=true sendemail.signedOffByCc=true sendemail.suppressFrom=false \
+		sendemail.cccmd="true; echo cc@h.example; :" sendemail.suppressCc=misc-by -- --no-deps -o "$T/mails"
+	cp "$T/out" "$T/send.out"
+	recipients_ok && ! grep -q '^base-commit:' "$T/mails"/*.patch &&
+		ok "send: ...the same recipients, no base-commit:" ||
+		not_ok "send: ...recipients: cover: $(rcpt 1); 1: $(rcpt 2); 2: $(rcpt 3); $(grep '^To: ' "$T/send.out" | tr '\n' ' ')"
+	# A trailer other than a sign-off with a reserved address: refused
+	# before the tree is touched.
+	mkdir "$T/sendreserved"
+	cp "$T/sendseries"/*.patch "$T/sendreserved"/
+	sed -i '0,/^Signed-off-by: Project/s//Reported-by: Rep <rep@h.example>\n&/' "$T/sendreserved"/0002-*.patch
+	git -C "$KT" branch -q -D series-send 2>/dev/null || true
+	SEND_SERIES=$T/sendreserved expect "send: a Reported-by: in a reserved domain is refused, exit 1" 1 \
+		'0002-vfio-mdev-change-line-5.patch: Reported-by: Rep <rep@h.example>$' send_run -- --no-deps -o "$T/mails-reserved"
+	[[ ! -e $T/mails-reserved ]] && ! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null &&
+		[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
+		ok "send: ...no mails, no branch of its own" || not_ok "send: ...no mails, no branch of its own"
+	# A base of the user's KERNEL_DIR checkout: named in base-commit:.
+	expect "send: (the series applied with KERNEL_DIR)" 0 'all tests passed' env KERNEL_DIR="$T/user" \
+		KERNEL_BASE=origin/base BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/sendseries" "$T/c1/scripts/run" --no-deps
+	KERNEL_DIR=$T/user KERNEL_BASE=origin/base expect "send: with KERNEL_DIR, a dry run passes" 0 \
+		'dry run only: nothing was sent' send_run -- --no-deps -o "$T/mails-kd"
+	[[ $(sed -n 's/^base-commit: //p' "$T/mails-kd"/0000-*.patch) == "$(git -C "$T/user" rev-parse origin/base)" ]] &&
+		ok "send: ...base-commit: names KERNEL_BASE of the checkout" || not_ok "send: ...base-commit: names KERNEL_BASE of the checkout"
 	# --no-deps: no dpkg or apt command at all (spies that log and fail
-	# stand in for them); without it, send asks dpkg about its packages.
+	# stand in for them; dpkg-deb is not among them: the base is the
+	# tarball of BASE_TARBALL, no .deb); without it, send asks dpkg about
+	# its packages.
 	mkdir -p "$T/spy"
 	for c in apt apt-get apt-cache dpkg dpkg-query; do
 		printf '#!/bin/sh\necho "%s $*" >>"%s"\nexit 1\n' "$c" "$T/spy.log" >"$T/spy/$c"
 		chmod +x "$T/spy/$c"
 	done
-	PATH=$T/spy:$PATH send_run --no-deps -o "$T/mails" >/dev/null 2>&1 && rc=0 || rc=$?
+	PATH=$T/spy:$PATH send_run -- --no-deps -o "$T/mails" >/dev/null 2>&1 && rc=0 || rc=$?
 	PATH=$T/spy:$PATH clone_run c1 run --no-deps >/dev/null 2>&1 && rc2=0 || rc2=$?
 	[[ $rc -eq 0 && $rc2 -eq 0 && ! -e $T/spy.log ]] && ok "--no-deps: send and run call no dpkg or apt" ||
 		not_ok "--no-deps: send and run call no dpkg or apt (exit $rc, $rc2): $(cat "$T/spy.log" 2>/dev/null)"
