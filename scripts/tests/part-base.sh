@@ -341,21 +341,32 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 	# A user's git config: an automatic base, copies to signers, no
 	# suppression of the sender, a cc command, a suppressCc of their own.
 	expect "send: with a user's format.useAutoBase, signedOffByCc, suppressFrom=false, cccmd, suppressCc" 0 \
-		'your sendemail.suppressCc \(misc-by \) also applies' \
+		'your sendemail.suppresscc \(misc-by\) also applies' \
 		send_run format.useAutoBase=true sendemail.signedOffByCc=true sendemail.suppressFrom=false \
 		sendemail.cccmd="true; echo cc@h.example; :" sendemail.suppressCc=misc-by -- --no-deps -o "$T/mails"
 	cp "$T/out" "$T/send.out"
 	recipients_ok && ! grep -q '^base-commit:' "$T/mails"/*.patch &&
 		ok "send: ...the same recipients, no base-commit:" ||
 		not_ok "send: ...recipients: cover: $(rcpt 1); 1: $(rcpt 2); 2: $(rcpt 3); $(grep '^To: ' "$T/send.out" | tr '\n' ' ')"
-	# A trailer other than a sign-off with a reserved address: refused
-	# before the tree is touched.
+	# The suppressCc of the user's sendemail.identity, which git send-email
+	# reads instead of the plain one; one that drops nothing of ours.
+	expect "send: the suppressCc of the user's sendemail.identity is named" 0 \
+		'your sendemail.w.suppresscc \(bodycc\) also applies' \
+		send_run sendemail.identity=w sendemail.w.suppressCc=bodycc sendemail.suppressCc=misc-by -- --no-deps -o "$T/mails"
+	expect "send: no warning for a suppressCc of self" 0 'dry run only' \
+		send_run sendemail.suppressCc=self -- --no-deps -o "$T/mails"
+	! grep -q 'also applies' "$T/err" && ok "send: ...none" || not_ok "send: ...none"
+	# Trailers other than a sign-off with a reserved address, in any case,
+	# with a comment after the address: refused before the tree is touched.
 	mkdir "$T/sendreserved"
 	cp "$T/sendseries"/*.patch "$T/sendreserved"/
-	sed -i '0,/^Signed-off-by: Project/s//Reported-by: Rep <rep@h.example>\n&/' "$T/sendreserved"/0002-*.patch
+	sed -i '0,/^Signed-off-by: Project/s//CC: other@h.example\n&/' "$T/sendreserved"/0001-*.patch
+	sed -i '0,/^Signed-off-by: Project/s//Reported-By: Rep <rep@h.example> # x\n&/' "$T/sendreserved"/0002-*.patch
 	git -C "$KT" branch -q -D series-send 2>/dev/null || true
-	SEND_SERIES=$T/sendreserved expect "send: a Reported-by: in a reserved domain is refused, exit 1" 1 \
-		'0002-vfio-mdev-change-line-5.patch: Reported-by: Rep <rep@h.example>$' send_run -- --no-deps -o "$T/mails-reserved"
+	SEND_SERIES=$T/sendreserved expect "send: a Reported-By: in a reserved domain is refused, exit 1" 1 \
+		'0002-vfio-mdev-change-line-5.patch: Reported-By: Rep <rep@h.example> # x$' send_run -- --no-deps -o "$T/mails-reserved"
+	grep -q '0001-vfio-mdev-change-line-3.patch: CC: other@h.example$' "$T/err" &&
+		ok "send: ...and a CC: in one, named too" || not_ok "send: ...and a CC: in one, named too"
 	[[ ! -e $T/mails-reserved ]] && ! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null &&
 		[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
 		ok "send: ...no mails, no branch of its own" || not_ok "send: ...no mails, no branch of its own"
