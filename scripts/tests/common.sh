@@ -93,9 +93,10 @@ EOF
 	ln -s ../Makefile "$d/scripts/Makefile.link"
 	ln -s ../drivers "$d/tools/drivers.link"
 	echo x >"$d/tools/odd/a\"b"
-	# get_maintainer.pl: the addresses scripts/send sends to.
+	# get_maintainer.pl: the addresses scripts/send sends to (the last one
+	# is the submitter of its tests, in another case).
 	cat >"$d/scripts/get_maintainer.pl" <<'EOF'
-print "Alex Williamson <alex\@shazbot.org>\nkvm\@vger.kernel.org\nlinux-kernel\@vger.kernel.org\n";
+print "Alex Williamson <alex\@shazbot.org>\nkvm\@vger.kernel.org\nlinux-kernel\@vger.kernel.org\nSub Mitter <SUB\@kernel.org>\n";
 EOF
 	cat >"$d/tools/testing/kunit/kunit.py" <<'EOF'
 #!/usr/bin/env python3

@@ -282,12 +282,14 @@ expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 
 
 # ---- scripts/send, dry run: the series of a project identity in a
 # reserved domain, signed off by a co-developer whose name has a comma
-# too, one patch for stable.
+# and by one whose name has quotes and a backslash too, one patch for
+# stable.
 series_repo "$T/src/linux-source-6.12" "$T/ps"
 sed -i 's/line 3/line 3 sent/' "$T/ps/drivers/vfio/mdev/mdev_core.c"
 GIT_AUTHOR_NAME=Project GIT_AUTHOR_EMAIL=project@h.example git -C "$T/ps" commit -q -a -m "vfio/mdev: change line 3" \
 	-m "Cc: stable@vger.kernel.org # v6.1+
 Signed-off-by: Dev, Co <codev@kernel.org>
+Signed-off-by: A \"B\" C\\ <x@kernel.org>
 Signed-off-by: Project <project@h.example>"
 sed -i 's/line 5/line 5 sent/' "$T/ps/drivers/vfio/mdev/mdev_core.c"
 GIT_AUTHOR_NAME=Project GIT_AUTHOR_EMAIL=project@h.example git -C "$T/ps" commit -q -a -m "vfio/mdev: change line 5" \
@@ -309,12 +311,16 @@ send_run() {
 # rcpt N: the addresses git send-email's dry run names for mail N (1: the
 # cover letter), sorted, on one line.
 rcpt() { awk -v n="$1" '/^MAIL FROM:/ { m++ } m == n && /^RCPT TO:/ { sub(/^RCPT TO:/, ""); print }' "$T/send.out" | sort | tr '\n' ' '; }
-want="<alex@shazbot.org> <codev@kernel.org> <kvm@vger.kernel.org> <linux-kernel@vger.kernel.org> "
+want="<alex@shazbot.org> <codev@kernel.org> <kvm@vger.kernel.org> <linux-kernel@vger.kernel.org> <x@kernel.org> "
 # recipients_ok: mails 1 and 3 to $want, mail 2 (the patch for stable)
-# also to stable@; To: is the list alone.
+# also to stable@ (not to you, whom get_maintainer.pl names in upper
+# case); To: is the list alone; the name with quotes and a backslash is
+# escaped in Cc:.
 recipients_ok() {
-	[[ $(rcpt 1) == "$want" && $(rcpt 3) == "$want" && $(rcpt 2) == "$want<stable@vger.kernel.org> " ]] &&
-		[[ $(grep -c '^To: kvm@vger.kernel.org$' "$T/send.out") -eq 3 && $(grep -c '^To: ' "$T/send.out") -eq 3 ]]
+	[[ $(rcpt 1) == "$want" && $(rcpt 3) == "$want" &&
+		$(rcpt 2) == "${want/<x@/<stable@vger.kernel.org> <x@}" ]] &&
+		[[ $(grep -c '^To: kvm@vger.kernel.org$' "$T/send.out") -eq 3 && $(grep -c '^To: ' "$T/send.out") -eq 3 ]] &&
+		[[ $(grep -cF '"A \"B\" C\\" <x@kernel.org>' "$T/send.out") -eq 3 ]]
 }
 if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/dev/null; then
 	expect "send: a dry run passes and sends nothing" 0 'dry run only: nothing was sent' send_run -- --no-deps -o "$T/mails"
@@ -334,6 +340,8 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 		not_ok "send: each patch is from you, keeps its author in the body, ends with your sign-off:$bad"
 	! grep -q '^base-commit:' "${mails[@]}" && ok "send: no base-commit: trailer for the tarball's base" ||
 		not_ok "send: no base-commit: trailer for the tarball's base"
+	! grep -qi 'sub@kernel.org' <(grep '^send: Cc: ' "$T/err") && ok "send: its Cc: line leaves you out, named in another case" ||
+		not_ok "send: its Cc: line leaves you out, named in another case: $(grep '^send: Cc: ' "$T/err")"
 	recipients_ok && ok "send: To the list, Cc the maintainers and the co-developer, stable on its patch; not the reserved domain" ||
 		not_ok "send: recipients: cover: $(rcpt 1); 1: $(rcpt 2); 2: $(rcpt 3); $(grep '^To: ' "$T/send.out" | tr '\n' ' ')"
 	[[ $(git -C "$KT" symbolic-ref --short HEAD) == series && -z $(git -C "$KT" status --porcelain) ]] &&
@@ -360,13 +368,14 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 	# with a comment after the address: refused before the tree is touched.
 	mkdir "$T/sendreserved"
 	cp "$T/sendseries"/*.patch "$T/sendreserved"/
-	sed -i '0,/^Signed-off-by: Project/s//CC: other@h.example\n&/' "$T/sendreserved"/0001-*.patch
+	sed -i '0,/^Signed-off-by: Project/s//CC: other@h.example, d@kernel.org\n&/' "$T/sendreserved"/0001-*.patch
 	sed -i '0,/^Signed-off-by: Project/s//Reported-By: Rep <rep@h.example> # x\n&/' "$T/sendreserved"/0002-*.patch
 	git -C "$KT" branch -q -D series-send 2>/dev/null || true
 	SEND_SERIES=$T/sendreserved expect "send: a Reported-By: in a reserved domain is refused, exit 1" 1 \
 		'0002-vfio-mdev-change-line-5.patch: Reported-By: Rep <rep@h.example> # x$' send_run -- --no-deps -o "$T/mails-reserved"
-	grep -q '0001-vfio-mdev-change-line-3.patch: CC: other@h.example$' "$T/err" &&
-		ok "send: ...and a CC: in one, named too" || not_ok "send: ...and a CC: in one, named too"
+	grep -q '0001-vfio-mdev-change-line-3.patch: CC: other@h.example, d@kernel.org$' "$T/err" &&
+		ok "send: ...and a CC: of two addresses, the first in one, named too" ||
+		not_ok "send: ...and a CC: of two addresses, the first in one, named too"
 	[[ ! -e $T/mails-reserved ]] && ! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null &&
 		[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
 		ok "send: ...no mails, no branch of its own" || not_ok "send: ...no mails, no branch of its own"
