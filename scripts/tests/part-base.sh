@@ -299,7 +299,7 @@ git -C "$T/ps" format-patch -q --thread --cover-letter -o "$T/sendseries" base..
 # send_run [KEY=VALUE...] -- ARGS...: clone c1's scripts/send of that
 # series as Sub Mitter, with the git config KEY=VALUE of a user.
 send_run() {
-	local kv=(user.name="Sub Mitter" user.email=sub@kernel.org) e=() i=0
+	local kv=(user.name="Sub Mitter" user.email=sub@kernel.org) e=() i
 	while [[ $1 != -- ]]; do kv+=("$1"); shift; done
 	shift
 	for i in "${!kv[@]}"; do
