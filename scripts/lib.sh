@@ -68,6 +68,26 @@ die() {
 	exit "$code"
 }
 
+# rm_glob PATH...: rm -rf the PATHs, the words of a glob; nothing when the
+# glob matched nothing (no word with nullglob set, else one word, the
+# pattern, that names no file).
+rm_glob() {
+	[[ $# -gt 0 ]] || return 0
+	[[ $# -gt 1 || -e $1 || -L $1 ]] || return 0
+	rm -rf "$@"
+}
+
+# file_has_line FILE LINE: FILE has a line that is LINE (grep -qxF, in
+# bash); false if FILE cannot be read.
+file_has_line() {
+	local line
+	[[ -r $1 ]] || return 1
+	while IFS= read -r line || [[ -n $line ]]; do
+		[[ $line != "$2" ]] || return 0
+	done <"$1"
+	return 1
+}
+
 # ---------------------------------------------------------------- phases
 
 PHASE_NAMES=()
@@ -386,13 +406,25 @@ base_version() {
 }
 
 # cache_repo_ok REPO: REPO is a complete entry: marker written, its commit
-# is the branch base, and every object the commit reaches is there.
+# is the branch base, and every object the commit reaches is there.  Sets
+# CACHE_REPO_COMMIT to that commit when it is.
 cache_repo_ok() {
-	local repo=$1 want
-	want=$(sed -n 's/^commit //p' "$repo/$BASE_MARKER" 2>/dev/null)
+	local repo=$1 want='' line nograph=()
+	while IFS= read -r line || [[ -n $line ]]; do
+		[[ $line != "commit "* ]] || want=${line#"commit "}
+	done 2>/dev/null <"$repo/$BASE_MARKER" || true
 	[[ -n $want ]] || return 1
 	[[ $(git --git-dir="$repo" rev-parse -q --verify 'refs/heads/base^{commit}' 2>/dev/null) == "$want" ]] || return 1
-	git --git-dir="$repo" fsck --no-progress --connectivity-only --no-dangling >/dev/null 2>&1
+	# git fsck verifies a commit-graph and a multi-pack-index in a git
+	# process each, also where there is none (and those of the alternates,
+	# which an entry has not): an entry has neither unless someone ran git
+	# gc or the like in it.
+	[[ -e $repo/objects/info/commit-graph || -e $repo/objects/info/commit-graphs ]] ||
+		nograph+=(-c core.commitGraph=false)
+	[[ -e $repo/objects/pack/multi-pack-index || -e $repo/objects/pack/multi-pack-index.d ]] ||
+		nograph+=(-c core.multiPackIndex=false)
+	git "${nograph[@]}" --git-dir="$repo" fsck --no-progress --connectivity-only --no-dangling >/dev/null 2>&1 || return 1
+	CACHE_REPO_COMMIT=$want
 }
 
 # base_extract DIR: the base's source tree into DIR, every file with the
@@ -443,7 +475,7 @@ if libc.syncfs(int(sys.argv[1])) != 0:
 # (src/ and index), for tree_from_base to make its tree of.
 cache_repo_make() {
 	local repo=$1 keep=${2:-} name tmp version commit genv g sfd
-	name=$(basename "$repo")
+	name=${repo##*/}
 	tmp=$(mktemp -d "$CACHE/trees/tmp.$name.XXXXXX")
 	# Opened before anything is written: syncfs on it below reports a
 	# write-back error of anything written since, or an earlier one not
@@ -511,20 +543,20 @@ base_cache() {
 	[[ -z ${BASE_SRC:-} ]] || die $E_TREE "base_cache: called again before base_src_done"
 	BASE_SRC=
 	base_version
-	mkdir -p "$CACHE/trees"
+	[[ -d $CACHE/trees ]] || mkdir -p "$CACHE/trees"
 	BASE_REPO=$CACHE/trees/$(base_cache_name).git
 	exec {BASE_LOCK_FD}>"$BASE_REPO.lock"
 	if ! flock -n "$BASE_LOCK_FD"; then
 		say "waiting for another run that is making $BASE_REPO"
 		flock "$BASE_LOCK_FD"
 	fi
-	rm -rf "$CACHE/trees/tmp.$(basename "$BASE_REPO")".*
+	rm_glob "$CACHE/trees/tmp.${BASE_REPO##*/}".*
 	if ! cache_repo_ok "$BASE_REPO"; then
 		[[ ! -e $BASE_REPO ]] || warn "$BASE_REPO is incomplete or damaged: making it again"
 		cache_repo_make "$BASE_REPO" "${1:-}"
 		cache_repo_ok "$BASE_REPO" || die $E_TREE "$BASE_REPO is not whole right after it was made; check disk space"
 	fi
-	BASE_COMMIT=$(git --git-dir="$BASE_REPO" rev-parse refs/heads/base)
+	BASE_COMMIT=$CACHE_REPO_COMMIT
 	[[ -n $BASE_SRC ]] || base_src_done
 }
 
@@ -545,7 +577,7 @@ base_src_done() {
 # for one that holds this lock and waits for KBUILD_LOCK.
 work_lock() {
 	[[ ${MDEV_PIPELINE_LOCKED:-} != "$WORK" ]] || return 0
-	mkdir -p "$WORK" "$KWORK"
+	[[ -d $WORK && -d $KWORK ]] || mkdir -p "$WORK" "$KWORK"
 	exec 9>"$WORK/.lock"
 	flock -n 9 || die $E_TREE "another command is using $WORK; wait for it to finish"
 	if [[ $KWORK != "$WORK" ]]; then
@@ -572,7 +604,7 @@ tree_prepare() {
 # tree_is_clone_of REPO: $TREE is our shared clone of REPO, at its base.
 tree_is_clone_of() {
 	[[ -d $TREE/.git ]] &&
-		grep -qxF "$1/objects" "$TREE/.git/objects/info/alternates" 2>/dev/null &&
+		file_has_line "$TREE/.git/objects/info/alternates" "$1/objects" &&
 		[[ $(git_t rev-parse -q --verify 'refs/heads/base^{commit}' 2>/dev/null) == "$BASE_COMMIT" ]]
 }
 
@@ -679,21 +711,38 @@ tree_checkout() {
 # (scripts/mdevctl-test's worktree, whose HEAD is detached), at any
 # commit, the files that differ from BASE.  Not with KERNEL_DIR.
 tree_times_save() {
-	local f s base=${1:-}
+	local f s line head='' branch='' base=${1:-} files=() times=() i
 	TIMES_COMMIT=
 	TIMES=()
 	[[ -z ${KERNEL_DIR:-} && -e $TREE/.git ]] || return 0
+	# One git status: the commit and branch of HEAD, and a line for each
+	# change.
+	s=$(git_t status --porcelain=v2 --branch --no-ahead-behind 2>/dev/null) || return 0
+	while IFS= read -r line; do
+		case $line in
+		"# branch.oid "*) head=${line#"# branch.oid "} ;;
+		"# branch.head "*) branch=${line#"# branch.head "} ;;
+		"# "*) ;;
+		*) return 0 ;;
+		esac
+	done <<<"$s"
+	[[ $head =~ ^[0-9a-f]{40,}$ ]] || return 0
 	if [[ -z $base ]]; then
-		[[ $(git_t symbolic-ref -q HEAD 2>/dev/null) == refs/heads/series ]] || return 0
+		[[ $branch == series ]] || return 0
 		git_t rev-parse -q --verify refs/heads/base >/dev/null || return 0
 		base=base
 	fi
-	git_t rev-parse -q --verify HEAD >/dev/null || return 0
-	s=$(git_t status --porcelain 2>/dev/null) && [[ -z $s ]] || return 0
 	while IFS= read -r -d '' f; do
-		[[ ! -f $TREE/$f || -L $TREE/$f ]] || TIMES+=("$f" "$(stat -c %.9Y "$TREE/$f")")
-	done < <(git_t diff -z --name-only "$base" HEAD)
-	TIMES_COMMIT=$(git_t rev-parse HEAD)
+		[[ ! -f $TREE/$f || -L $TREE/$f ]] || files+=("$TREE/$f")
+	done < <(git_t diff -z --name-only "$base" "$head")
+	if [[ ${#files[@]} -gt 0 ]]; then
+		mapfile -t times < <(stat -c %.9Y -- "${files[@]}")
+		[[ ${#times[@]} -eq ${#files[@]} ]] || return 0
+		for i in "${!files[@]}"; do
+			TIMES+=("${files[i]#"$TREE/"}" "${times[i]}")
+		done
+	fi
+	TIMES_COMMIT=$head
 }
 
 # tree_times_restore: after the series is applied again, if the result is
@@ -712,17 +761,22 @@ tree_times_restore() {
 	say "the series is the commit already built in $TREE: its files keep their times"
 }
 
-# tree_owner: the clone whose series tree_reset last marked in $TREE.
+# tree_owner [GIT_DIR]: the clone whose series tree_reset last marked in
+# $TREE, whose git dir is GIT_DIR (looked up if not given).
 tree_owner() {
-	cat "$(git_t rev-parse --absolute-git-dir)/mdev-pipeline-clone" 2>/dev/null || true
+	local gd=${1:-} owner=''
+	[[ -n $gd ]] || gd=$(git_t rev-parse --absolute-git-dir)
+	IFS= read -r owner 2>/dev/null <"$gd/mdev-pipeline-clone" || true
+	printf '%s' "$owner"
 }
 
-# tree_guard: stop if another clone left a git am under way or changes in
-# the shared tree (a rebase by hand?): resetting it would drop them.
+# tree_guard [GIT_DIR]: stop if another clone left a git am under way or
+# changes in the shared tree (a rebase by hand?): resetting it would drop
+# them.  GIT_DIR is $TREE's (looked up if not given).
 tree_guard() {
-	local gd owner
-	gd=$(git_t rev-parse --absolute-git-dir)
-	owner=$(tree_owner)
+	local gd=${1:-} owner
+	[[ -n $gd ]] || gd=$(git_t rev-parse --absolute-git-dir)
+	owner=$(tree_owner "$gd")
 	if [[ -n $owner && $owner != "$REPO" ]] &&
 		{ [[ -d $gd/rebase-apply ]] || [[ -n $(git_t status --porcelain 2>/dev/null) ]]; }; then
 		die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
@@ -763,8 +817,8 @@ tree_locate() {
 tree_reset() {
 	local gd
 	gd=$(git_t rev-parse --absolute-git-dir)
-	tree_guard
-	rm -f "$gd/index.lock"
+	tree_guard "$gd"
+	[[ ! -e $gd/index.lock && ! -L $gd/index.lock ]] || rm -f "$gd/index.lock"
 	if [[ -d $gd/rebase-apply ]]; then
 		say "aborting the git am left by an earlier run"
 		git_t am --abort >/dev/null 2>&1 || rm -rf "$gd/rebase-apply"
@@ -777,10 +831,11 @@ tree_reset() {
 # tree_identity: git needs an identity for reflogs; use the project's if
 # there is one.  Commits take theirs from the patches (series_apply).
 tree_identity() {
-	local k v
+	local k v have
 	[[ -z ${KERNEL_DIR:-} ]] || return 0
+	have=$'\n'$(git_t config --get-regexp '^user\.(name|email)$' || true)$'\n'
 	for k in user.name user.email; do
-		git_t config "$k" >/dev/null && continue
+		[[ $have != *$'\n'"$k"[$' \n']* ]] || continue
 		v=$(git -C "$REPO" config "$k" || true)
 		[[ $k == user.name ]] && v=${v:-mdev pipeline}
 		[[ $k == user.email ]] && v=${v:-mdev-pipeline@localhost}
@@ -827,11 +882,16 @@ series_list() {
 # (for files of one message each, as one git am per patch left it),
 # return 1.
 series_apply() {
-	local p info name email group=() gname='' gemail=''
+	local p info line name email group=() gname='' gemail=''
 	for p in "$@"; do
 		info=$(git mailinfo /dev/null /dev/null <"$p")
-		name=$(sed -n 's/^Author: //p' <<<"$info")
-		email=$(sed -n 's/^Email: //p' <<<"$info")
+		name='' email=''
+		while IFS= read -r line; do
+			case $line in
+			"Author: "*) name=${line#"Author: "} ;;
+			"Email: "*) email=${line#"Email: "} ;;
+			esac
+		done <<<"$info"
 		if [[ ${#group[@]} -gt 0 && ($name != "$gname" || $email != "$gemail") ]]; then
 			series_am "$gname" "$gemail" "${group[@]}" || return 1
 			group=()
@@ -961,16 +1021,26 @@ series_preimages() {
 # files.  Not for a stable base (scripts/stable merges there on purpose)
 # nor for a KERNEL_DIR, whose base the user picks (a warning there).
 series_check_base() {
-	local file old have stale=() version
+	local file old have stale=() version files=() olds=() haves=() i
 	is_mainline || return 0
 	while read -r file old; do
-		have=$(git_t rev-parse -q --verify "$BASE_COMMIT:$file" 2>/dev/null || true)
+		files+=("$file")
+		olds+=("$old")
+	done < <(series_preimages "$@")
+	# One git for every file: "BASE:FILE missing" for a file the base has
+	# not (and for a gitlink, or a blob missing from the repository: no
+	# kernel tree has either).
+	[[ ${#files[@]} -eq 0 ]] ||
+		mapfile -t haves < <(printf '%s\n' "${files[@]/#/"$BASE_COMMIT:"}" | git_t cat-file --batch-check='%(objectname)')
+	for i in "${!files[@]}"; do
+		file=${files[i]} old=${olds[i]} have=${haves[i]:-}
+		[[ $have =~ ^[0-9a-f]+$ ]] || have=
 		if [[ -z $have ]]; then
 			stale+=("$file: the patches change blob $old, the base has no such file")
 		elif [[ $have != "$old"* ]]; then
 			stale+=("$file: the patches change blob $old, the base has ${have:0:${#old}}")
 		fi
-	done < <(series_preimages "$@")
+	done
 	[[ ${#stale[@]} -gt 0 ]] || return 0
 	version=$(git_t log -1 --format=%s "$BASE_COMMIT" | sed -n 's/^Linux \([^ ]*\).*/\1/p')
 	printf '%s: the series needs a rebase onto %s (%s): these files are not the ones its patches were made on:\n' \
@@ -982,6 +1052,7 @@ series_check_base() {
 	fi
 	return 1
 }
+
 # ---------------------------------------------------------------- kunit
 
 # build_dir CONFIG: the kept build dir of a config (normal, debug, qemu,
@@ -1017,10 +1088,15 @@ ccache_setup() {
 
 # ccache_counts: "HITS MISSES" of the cache so far.
 ccache_counts() {
-	ccache --print-stats 2>/dev/null | awk '
-		$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { hit += $2 }
-		$1 == "cache_miss" { miss += $2 }
-		END { print hit + 0, miss + 0 }'
+	local k v hit=0 miss=0
+	while read -r k v _; do
+		[[ $v =~ ^[0-9]+$ ]] || continue
+		case $k in
+		direct_cache_hit | preprocessed_cache_hit) hit=$((hit + v)) ;;
+		cache_miss) miss=$((miss + v)) ;;
+		esac
+	done < <(ccache --print-stats 2>/dev/null)
+	echo "$hit $miss"
 }
 
 # ccache_mark: count the hits and misses from now on (the cache's own
@@ -1169,7 +1245,7 @@ kunit_arch_opts() {
 kunit_build() {
 	local dir=$1 arch=()
 	shift
-	mkdir -p "$dir"
+	[[ -d $dir ]] || mkdir -p "$dir"
 	mapfile -t arch < <(kunit_arch_opts "${KUNIT_CONFIG:-normal}")
 	(cd "$TREE" && python3 tools/testing/kunit/kunit.py build "${arch[@]}" \
 		--build_dir="$dir" --jobs="${JOBS:-2}" "$@") >&2

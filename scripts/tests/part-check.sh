@@ -3,7 +3,7 @@
 # scripts/check (--quick and --list, the builds ahead, bisect and the
 # suites' kernels on the fake kernel); scripts/mdevctl-test's .config
 # check and worktree; the mainline package; the benchmark's report; the
-# log scanner.
+# log scanner; lib.sh's small helpers.
 # Run alone, or with the other parts by run-tests.sh.
 # shellcheck disable=SC2015 # "cond && ok ... || not_ok ...": see common.sh
 # shellcheck source=scripts/tests/common.sh
@@ -314,6 +314,27 @@ for opt in CONFIG_FAKE_SUITE CONFIG_VFIO_MDEV_KUNIT_TEST CONFIG_FAKE_UML; do
 	fi
 done
 
+# ---- lib.sh's small helpers: rm_glob, file_has_line, ccache_counts.
+lib() { PROG=tests bash -c 'set -euo pipefail; . "$0/scripts/lib.sh"; eval "$1"' "$REPO" "$1" 2>"$T/lib.err"; }
+mkdir -p "$T/rg"
+touch "$T/rg/tmp.a" "$T/rg/tmp.b" "$T/rg/one.x" "$T/rg/keep"
+ln -s nowhere "$T/rg/dl.x"
+r=$(lib "rm_glob \"$T/rg/none\".*; rm_glob \"$T/rg/one\".*; rm_glob \"$T/rg/dl\".*
+	shopt -s nullglob; rm_glob \"$T/rg/none\".*; rm_glob \"$T/rg/tmp\".*; echo done") || true
+[[ $r == "done" && $(cd "$T/rg" && echo *) == keep ]] &&
+	ok "rm_glob: a glob that matched nothing, also with nullglob, removes nothing; one that matched a file, a dangling symlink or two files removes them" ||
+	not_ok "rm_glob: '$r', $(cd "$T/rg" && echo *) $(tr '\n' ' ' <"$T/lib.err")"
+printf 'one\nline two\nlast' >"$T/fhl"
+r=$(lib "for l in one 'line two' last line on two\ x; do file_has_line \"$T/fhl\" \"\$l\" && echo -n y || echo -n n; done
+	file_has_line \"$T/none\" one && echo -n y || echo -n n") || true
+[[ $r == yyynnnn ]] && ok "file_has_line: whole lines only, the last one without a newline too; a missing file has none" ||
+	not_ok "file_has_line: '$r' (want yyynnnn)"
+mkdir -p "$T/ccbin"
+printf '#!/bin/sh\nprintf "direct_cache_hit\\t3\\npreprocessed_cache_hit\\t2\\ncache_miss\\t4\\nfiles_in_cache\\t9\\nstats_updated_timestamp\\tnever\\n"\n' >"$T/ccbin/ccache"
+chmod +x "$T/ccbin/ccache"
+r="$(PATH=$T/ccbin:$PATH lib ccache_counts || true) / $(lib "PATH=/nonexistent ccache_counts" || true)"
+[[ $r == "5 4 / 0 0" ]] && ok "ccache_counts: hits direct and preprocessed, misses; 0 0 without ccache" ||
+	not_ok "ccache_counts: '$r' (want '5 4 / 0 0'); $(tr '\n' ' ' <"$T/lib.err")"
 # ---- fragments_landed (scripts/mdevctl-test's check of its .config): the
 # last line of an option wins, "=n" and an absent option are not set.
 landed() { PROG=tests bash -c '. "$0/scripts/lib.sh" && fragments_landed "$@"' "$REPO" "$@" 2>"$T/landed.err"; }
