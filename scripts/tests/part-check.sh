@@ -314,7 +314,8 @@ for opt in CONFIG_FAKE_SUITE CONFIG_VFIO_MDEV_KUNIT_TEST CONFIG_FAKE_UML; do
 	fi
 done
 
-# ---- lib.sh's small helpers: rm_glob, file_has_line, ccache_counts.
+# ---- lib.sh's small helpers: rm_glob, file_has_line, ccache_counts,
+# get_maintainer_f.
 lib() { PROG=tests bash -c 'set -euo pipefail; . "$0/scripts/lib.sh"; eval "$1"' "$REPO" "$1" 2>"$T/lib.err"; }
 mkdir -p "$T/rg"
 touch "$T/rg/tmp.a" "$T/rg/tmp.b" "$T/rg/one.x" "$T/rg/keep"
@@ -335,6 +336,31 @@ chmod +x "$T/ccbin/ccache"
 r="$(PATH=$T/ccbin:$PATH lib ccache_counts || true) / $(lib "PATH=/nonexistent ccache_counts" || true)"
 [[ $r == "5 4 / 0 0" ]] && ok "ccache_counts: hits direct and preprocessed, misses; 0 0 without ccache" ||
 	not_ok "ccache_counts: '$r' (want '5 4 / 0 0'); $(tr '\n' ' ' <"$T/lib.err")"
+# get_maintainer_f: a fake get_maintainer.pl logs what it is asked; one
+# file's answer fails.
+mkdir -p "$T/gm/scripts"
+cat >"$T/gm/scripts/get_maintainer.pl" <<'EOF'
+open(my $l, ">>", $ENV{GM_LOG}); print $l "$ARGV[-1]\n"; close($l);
+if ($ARGV[-1] eq "bad.c") { print "no entry for bad.c\n"; exit 3 }
+print "Some One <one\@localhost> (maintainer:ENTRY OF $ARGV[-1])\n";
+EOF
+: >"$T/gm.log"
+# gm FILE [MEMO]: get_maintainer_f of FILE, in MEMO (default c1).
+gm() { GM_LOG=$T/gm.log lib "TREE=$T/gm; get_maintainer_f \"$T/gm-memo/${2:-c1}\" \"$1\"; echo \"rc=\$?\"" || echo "rc=$?"; }
+r="$(gm a/b.c)|$(gm a/b.c)|$(gm a%2Fb.c)|$(gm a/b.c.out/x)|$(gm a/b.c.out/x)|$(gm bad.c)|$(gm bad.c)|$(gm a/b.c c2)"
+want="Some One <one@localhost> (maintainer:ENTRY OF a/b.c)
+rc=0|Some One <one@localhost> (maintainer:ENTRY OF a/b.c)
+rc=0|Some One <one@localhost> (maintainer:ENTRY OF a%2Fb.c)
+rc=0|Some One <one@localhost> (maintainer:ENTRY OF a/b.c.out/x)
+rc=0|Some One <one@localhost> (maintainer:ENTRY OF a/b.c.out/x)
+rc=0|no entry for bad.c
+rc=3|no entry for bad.c
+rc=3|Some One <one@localhost> (maintainer:ENTRY OF a/b.c)
+rc=0"
+[[ $r == "$want" && $(tr '\n' ' ' <"$T/gm.log") == "a/b.c a%2Fb.c a/b.c.out/x bad.c a/b.c " ]] &&
+	ok "get_maintainer_f: each file asked once a memo dir, its answer and status given again, no two files' answers mixed up" ||
+	not_ok "get_maintainer_f: '$(tr '\n' '~' <<<"$r")', asked: $(tr '\n' ' ' <"$T/gm.log")"
+
 # ---- fragments_landed (scripts/mdevctl-test's check of its .config): the
 # last line of an option wins, "=n" and an absent option are not set.
 landed() { PROG=tests bash -c '. "$0/scripts/lib.sh" && fragments_landed "$@"' "$REPO" "$@" 2>"$T/landed.err"; }
