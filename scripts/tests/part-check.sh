@@ -3,7 +3,7 @@
 # scripts/check (--quick and --list, the builds ahead, bisect and the
 # suites' kernels on the fake kernel); scripts/mdevctl-test's .config
 # check and worktree; the mainline package; the benchmark's report; the
-# log scanner; lib.sh's small helpers.
+# log scanner; the shellcheck check's cache; lib.sh's small helpers.
 # Run alone, or with the other parts by run-tests.sh.
 # shellcheck disable=SC2015 # "cond && ok ... || not_ok ...": see common.sh
 # shellcheck source=scripts/tests/common.sh
@@ -85,6 +85,97 @@ all=$(list --list)
 expect "check: --quick with an unknown check names it, exit 2" 2 "unknown check 'no-such-check'" \
 	"$REPO/scripts/check" --quick no-such-check
 grep -q -- '--quick' "$T/err" && ok "check: ...and the usage shows --quick" || not_ok "check: ...and the usage shows --quick"
+
+# ---- shellcheck: a silent run is noted in the cache under a hash of the
+# version of shellcheck, SHELLCHECK_OPTS and the files, and not repeated
+# for the same ones.  A copy of the scripts, and a fake shellcheck that
+# logs its runs and the files it was given, finds fault with a file that
+# has the line $SC_MARK (made here, so that no file has it by chance),
+# and appends a line to the file FAKE_SC_EDIT names, as an edit during
+# the run would.
+SR=$T/sc-repo
+mkdir -p "$SR/bin" "$SR/.ci" "$SR/kunit" "$T/sc-empty"
+cp -r "$REPO/scripts" "$SR/"
+cp -r "$REPO/kunit/mdevctl" "$SR/kunit/"
+cp "$REPO/.ci/run" "$SR/.ci/"
+cat >"$SR/bin/shellcheck" <<'EOF'
+#!/usr/bin/env bash
+[[ $1 != --version ]] || { echo "version: ${FAKE_SC_VERSION:-0.9.0}"; exit 0; }
+[[ $1 == --norc && $2 == -x ]] || { echo "fake shellcheck: unexpected arguments: $*"; exit 2; }
+echo run >>"$FAKE_SC_LOG"
+shift 2
+printf '%s\n' "$@" >"$FAKE_SC_LOG.files"
+[[ -z ${FAKE_SC_EDIT:-} ]] || echo "# edited" >>"$FAKE_SC_EDIT"
+! grep -lxF -- "$SC_MARK" "$@"
+EOF
+chmod +x "$SR/bin/shellcheck"
+: >"$T/sc.log"
+SC_MARK="# fault $$ $RANDOM"
+# sc_check ENV...: scripts/check of the copy, shellcheck alone (no series,
+# so no tree), its output in $T/sc.out; prints "pass" or "fail" and how
+# often shellcheck has run.
+sc_check() {
+	if env PATH="$SR/bin:$PATH" WORK_DIR="$T/sc-work" PATCHES_DIR="$T/sc-empty" FAKE_SC_LOG="$T/sc.log" SC_MARK="$SC_MARK" "$@" \
+		"$SR/scripts/check" --no-deps shellcheck >"$T/sc.out" 2>&1; then
+		printf 'pass '
+	else
+		printf 'fail '
+	fi
+	grep -c '^run$' "$T/sc.log" || true
+}
+sc_entries() { find "$CACHE/shellcheck" -type f 2>/dev/null | wc -l; }
+r=$(sc_check)
+[[ $r == "pass 1" && $(sc_entries) -eq 1 ]] &&
+	ok "shellcheck: a silent run passes and is noted in the cache" ||
+	not_ok "shellcheck: the first run: $r, $(sc_entries) entries; $(tr '\n' ' ' <"$T/sc.out")"
+# The key hashes the files it was given; a file they source that is not
+# one of them could change the verdict and not the key.
+missing=
+checked=()
+[[ ! -s $T/sc.log.files ]] || mapfile -t checked <"$T/sc.log.files"
+while read -r src; do
+	grep -qxF -- "$src" "$T/sc.log.files" || missing+="$src "
+done < <([[ ${#checked[@]} -gt 0 ]] && cd "$SR" &&
+	sed -n 's/^[[:space:]]*# shellcheck source=\([^ ]*\).*/\1/p' "${checked[@]}" | sort -u)
+n_src=$(cd "$SR" && cat "${checked[@]}" /dev/null | grep -c '^[[:space:]]*# shellcheck source=' || true)
+[[ -s $T/sc.log.files && $n_src -gt 0 && -z $missing ]] &&
+	ok "shellcheck: every file that a checked file names in a \"shellcheck source=\" directive ($n_src of them) is checked, so in the key" ||
+	not_ok "shellcheck: $n_src directives; sourced but not in the key: ${missing:-(none, or no files logged)}"
+r=$(sc_check)
+[[ $r == "pass 1" ]] && grep -q 'as the run noted in' "$T/sc-work/check/shellcheck.log" &&
+	ok "shellcheck: the same files again pass without a run, and the log says so" ||
+	not_ok "shellcheck: the same files again: $r; $(tr '\n' ' ' <"$T/sc.out")"
+cp "$SR/scripts/tests/common.sh" "$T/sc-common.sh"
+echo "$SC_MARK" >>"$SR/scripts/tests/common.sh"
+r=$(sc_check)
+[[ $r == "fail 2" && $(sc_entries) -eq 1 ]] && grep -q '^FAIL shellcheck' "$T/sc.out" &&
+	ok "shellcheck: a changed file runs it again and its fault fails the check; a failed run is not noted" ||
+	not_ok "shellcheck: a changed file: $r, $(sc_entries) entries; $(tr '\n' ' ' <"$T/sc.out")"
+cp "$T/sc-common.sh" "$SR/scripts/tests/common.sh"
+r=$(sc_check)
+[[ $r == "pass 2" ]] && ok "shellcheck: the file as it was passes without a run" ||
+	not_ok "shellcheck: the file as it was: $r; $(tr '\n' ' ' <"$T/sc.out")"
+r=$(sc_check FAKE_SC_VERSION=0.10.0)
+[[ $r == "pass 3" && $(sc_entries) -eq 2 ]] && ok "shellcheck: another version of shellcheck runs it again" ||
+	not_ok "shellcheck: another version: $r, $(sc_entries) entries"
+r=$(sc_check SHELLCHECK_OPTS=--enable=all)
+[[ $r == "pass 4" && $(sc_entries) -eq 3 ]] && ok "shellcheck: other SHELLCHECK_OPTS run it again" ||
+	not_ok "shellcheck: other SHELLCHECK_OPTS: $r, $(sc_entries) entries"
+# A file edited while shellcheck runs: the run's verdict may be of
+# either content, so it is not noted.  Another version, for a key with no
+# entry: common.sh is back to the content noted for 0.9.0.
+r=$(sc_check FAKE_SC_EDIT="$SR/scripts/tests/common.sh" FAKE_SC_VERSION=0.11.0)
+[[ $r == "pass 5" && $(sc_entries) -eq 3 ]] && grep -q 'changed while shellcheck ran' "$T/sc-work/check/shellcheck.log" &&
+	ok "shellcheck: a file changed during the run: passes, not noted, and says so" ||
+	not_ok "shellcheck: a file changed during the run: $r, $(sc_entries) entries"
+cp "$T/sc-common.sh" "$SR/scripts/tests/common.sh"
+# A cache that cannot be written: its shellcheck dir is a file.
+mkdir -p "$T/sc-ro/mdev-pipeline"
+: >"$T/sc-ro/mdev-pipeline/shellcheck"
+r=$(sc_check XDG_CACHE_HOME="$T/sc-ro")
+[[ $r == "pass 6" ]] && grep -q 'could not write' "$T/sc-work/check/shellcheck.log" &&
+	ok "shellcheck: a cache that cannot be written: passes, and says the run is not noted" ||
+	not_ok "shellcheck: a cache that cannot be written: $r; $(tr '\n' ' ' <"$T/sc.out")"
 
 # ---- scripts/check: the kernels of mdevctl, module and stable-* are built
 # ahead, at nice 19, beside the other checks; each check waits for its
