@@ -379,6 +379,38 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 	[[ ! -e $T/mails-reserved ]] && ! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null &&
 		[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
 		ok "send: ...no mails, no branch of its own" || not_ok "send: ...no mails, no branch of its own"
+	# A reserved address in the notes after "---" never reaches a mail
+	# (git am drops the notes; format-patch makes the mails anew): no
+	# refusal, no copy.
+	mkdir "$T/sendnotes"
+	cp "$T/sendseries"/*.patch "$T/sendnotes"/
+	sed -i '0,/^---$/s//---\nTested-by: T <t@h.example>/' "$T/sendnotes"/0001-*.patch
+	SEND_SERIES=$T/sendnotes expect "send: a Tested-by: in a reserved domain in the notes after \"---\" passes" 0 \
+		'dry run only: nothing was sent' send_run -- --no-deps -o "$T/mails-notes"
+	! grep -q 't@h.example' "$T/out" && ok "send: ...and copies no mail to it" ||
+		not_ok "send: ...and copies no mail to it: $(grep 't@h.example' "$T/out" | head -n 3)"
+	# A patch file of two messages: the commit message of the second is
+	# scanned too.
+	mkdir "$T/sendtwo"
+	cp "$T/sendseries"/0000-*.patch "$T/sendtwo"/
+	sed '0,/^Signed-off-by: Project/s//Reported-by: R <r@h.example>\n&/' "$T/sendseries"/0002-*.patch |
+		cat "$T/sendseries"/0001-*.patch - >"$T/sendtwo/0001-two.patch"
+	git -C "$KT" branch -q -D series-send 2>/dev/null || true
+	SEND_SERIES=$T/sendtwo expect "send: a Reported-by: in a reserved domain in a file's second message is refused, exit 1" 1 \
+		'0001-two.patch: Reported-by: R <r@h.example>$' send_run -- --no-deps -o "$T/mails-reserved"
+	# The cover letter's text: a Cc: right after the subject line.
+	cp "$T/c1/cover-letter.txt" "$T/cover-letter.txt.orig"
+	sed -i '1a Cc: c@h.example' "$T/c1/cover-letter.txt"
+	expect "send: a Cc: in a reserved domain in cover-letter.txt is refused, exit 1" 1 \
+		'cover-letter.txt: Cc: c@h.example$' send_run -- --no-deps -o "$T/mails-reserved"
+	: >"$T/c1/cover-letter.txt"
+	expect "send: an empty cover-letter.txt stops it, exit 2" 2 \
+		'cover-letter.txt is missing or empty' send_run -- --no-deps -o "$T/mails-reserved"
+	mv "$T/cover-letter.txt.orig" "$T/c1/cover-letter.txt"
+	[[ ! -e $T/mails-reserved ]] && ! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null &&
+		[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
+		ok "send: ...after the second message, the cover letter and the empty one: no mails, no branch of its own" ||
+		not_ok "send: ...after the second message, the cover letter and the empty one: no mails, no branch of its own"
 	# A base of the user's KERNEL_DIR checkout: named in base-commit:.
 	expect "send: (the series applied with KERNEL_DIR)" 0 'all tests passed' env KERNEL_DIR="$T/user" \
 		KERNEL_BASE=origin/base BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/sendseries" "$T/c1/scripts/run" --no-deps
