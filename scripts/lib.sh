@@ -978,12 +978,18 @@ series_prefix() {
 	fi
 }
 
+# cover_text_need: stop (E_USAGE) unless cover-letter.txt has text.
+cover_text_need() {
+	[[ -s $REPO/cover-letter.txt ]] ||
+		die $E_USAGE "$REPO/cover-letter.txt is missing or empty; its first line is the cover letter's subject"
+}
+
 # cover_fill FILE: put the subject (line 1) and blurb (the rest) of
 # cover-letter.txt into format-patch's cover letter FILE; git's shortlog,
 # diffstat stay.
 cover_fill() {
 	local cover=$REPO/cover-letter.txt
-	[[ -s $cover ]] || die $E_USAGE "$cover is missing or empty; its first line is the cover letter's subject"
+	cover_text_need
 	awk -v cover="$cover" '
 		BEGIN {
 			getline subject <cover

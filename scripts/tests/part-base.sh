@@ -376,9 +376,13 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 	grep -q '0001-vfio-mdev-change-line-3.patch: CC: other@h.example, d@kernel.org$' "$T/err" &&
 		ok "send: ...and a CC: of two addresses, the first in one, named too" ||
 		not_ok "send: ...and a CC: of two addresses, the first in one, named too"
-	[[ ! -e $T/mails-reserved ]] && ! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null &&
-		[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
-		ok "send: ...no mails, no branch of its own" || not_ok "send: ...no mails, no branch of its own"
+	# refused_cleanly NAME: a refused send left no mails, no branch of its
+	# own, and the tree on the series branch.
+	refused_cleanly() {
+		[[ ! -e $T/mails-reserved ]] && ! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null &&
+			[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] && ok "$1" || not_ok "$1"
+	}
+	refused_cleanly "send: ...no mails, no branch of its own"
 	# A reserved address in the notes after "---" never reaches a mail
 	# (git am drops the notes; format-patch makes the mails anew): no
 	# refusal, no copy.
@@ -407,10 +411,7 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 	expect "send: an empty cover-letter.txt stops it, exit 2" 2 \
 		'cover-letter.txt is missing or empty' send_run -- --no-deps -o "$T/mails-reserved"
 	mv "$T/cover-letter.txt.orig" "$T/c1/cover-letter.txt"
-	[[ ! -e $T/mails-reserved ]] && ! git -C "$KT" rev-parse -q --verify refs/heads/series-send >/dev/null &&
-		[[ $(git -C "$KT" symbolic-ref --short HEAD) == series ]] &&
-		ok "send: ...after the second message, the cover letter and the empty one: no mails, no branch of its own" ||
-		not_ok "send: ...after the second message, the cover letter and the empty one: no mails, no branch of its own"
+	refused_cleanly "send: ...after the second message, the cover letter and the empty one: no mails, no branch of its own"
 	# A base of the user's KERNEL_DIR checkout: named in base-commit:.
 	expect "send: (the series applied with KERNEL_DIR)" 0 'all tests passed' env KERNEL_DIR="$T/user" \
 		KERNEL_BASE=origin/base BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/sendseries" "$T/c1/scripts/run" --no-deps
