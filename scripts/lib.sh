@@ -68,6 +68,21 @@ die() {
 	exit "$code"
 }
 
+# at_exit FUNCTION: call FUNCTION when the command exits, before the
+# functions added earlier; the commands add theirs here rather than set
+# an EXIT trap of their own, which would replace this one.  tree_release
+# runs last.
+EXIT_HOOKS=()
+at_exit() { EXIT_HOOKS=("$1" ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}); }
+exit_hooks() {
+	local h
+	for h in ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}; do
+		"$h" || true
+	done
+	tree_release
+}
+trap exit_hooks EXIT
+
 # rm_glob PATH...: rm -rf the PATHs, the words of a glob; nothing when the
 # glob matched nothing (no word with nullglob set, else one word, the
 # pattern, that names no file).
@@ -576,7 +591,10 @@ base_src_done() {
 # holding KBUILD_LOCK (flock KBUILD_LOCK scripts/check) could wait forever
 # for one that holds this lock and waits for KBUILD_LOCK.
 work_lock() {
-	[[ ${MDEV_PIPELINE_LOCKED:-} != "$WORK" ]] || return 0
+	if [[ ${MDEV_PIPELINE_LOCKED:-} == "$WORK" ]]; then
+		[[ -n ${MDEV_PIPELINE_RUN:-} ]] || export MDEV_PIPELINE_RUN="$REPO $BASHPID $EPOCHREALTIME"
+		return 0
+	fi
 	[[ -d $WORK && -d $KWORK ]] || mkdir -p "$WORK" "$KWORK"
 	exec 9>"$WORK/.lock"
 	flock -n 9 || die $E_TREE "another command is using $WORK; wait for it to finish"
@@ -585,6 +603,9 @@ work_lock() {
 		flock -n 7 || die $E_TREE "a command of another clone is using $KWORK (the kernel trees and build dirs every clone shares); wait for it to finish"
 	fi
 	export MDEV_PIPELINE_LOCKED=$WORK
+	# This command's token for tree_busy; its children, which hold the
+	# lock with it, keep it.
+	export MDEV_PIPELINE_RUN="$REPO $BASHPID $EPOCHREALTIME"
 }
 
 # git_t ARGS...: git in the work tree.
@@ -772,14 +793,67 @@ tree_owner() {
 
 # tree_guard [GIT_DIR]: stop if another clone left a git am under way or
 # changes in the shared tree (a rebase by hand?): resetting it would drop
-# them.  GIT_DIR is $TREE's (looked up if not given).
+# them.  GIT_DIR is $TREE's (looked up if not given).  Unless the tree
+# still has the busy mark of a command (tree_busy): that command ended
+# in the middle of its work (killed, or its machine stopped), and what it
+# left is its own, never hand work, as no command leaves a git am under
+# way or changes on purpose; it goes with the reset.  Then marks the tree
+# busy: call it with work_lock held, before changing the tree.
 tree_guard() {
 	local gd=${1:-} owner
 	[[ -n $gd ]] || gd=$(git_t rev-parse --absolute-git-dir)
 	owner=$(tree_owner "$gd")
-	if [[ -n $owner && $owner != "$REPO" ]] &&
-		{ [[ -d $gd/rebase-apply ]] || [[ -n $(git_t status --porcelain 2>/dev/null) ]]; }; then
-		die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
+	if [[ -n $owner && $owner != "$REPO" ]] && tree_dirty "$TREE" "$gd"; then
+		[[ -e $gd/mdev-pipeline-busy ]] ||
+			die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
+		say "$TREE: a command of the clone $owner ended in the middle of its work (killed?); dropping the git am or changes it left"
+	fi
+	tree_busy "$TREE" "$gd"
+}
+
+# tree_dirty DIR GIT_DIR: the tree DIR has a git am under way or changes,
+# untracked files (that .gitignore does not hide) included.
+tree_dirty() {
+	[[ -d $2/rebase-apply ]] || [[ -n $(git -C "$1" status --porcelain 2>/dev/null) ]]
+}
+
+# tree_busy DIR GIT_DIR: mark the tree DIR busy ($GIT_DIR/mdev-pipeline-busy,
+# this command's token) until tree_release takes the mark back when this
+# command exits.  A mark of this token (this command's, or of the command
+# that runs it) is left to its writer.
+TREES_BUSY=()
+tree_busy() {
+	local mark=''
+	IFS= read -r mark 2>/dev/null <"$2/mdev-pipeline-busy" || true
+	[[ $mark != "${MDEV_PIPELINE_RUN:?work_lock first}" ]] || return 0
+	printf '%s\n' "$MDEV_PIPELINE_RUN" >"$2/mdev-pipeline-busy"
+	TREES_BUSY+=("$1" "$2")
+}
+
+# tree_release: at exit, take back the busy marks of this command whose
+# trees are clean.  A tree with a git am under way or changes keeps it:
+# those are this command's (killed by a signal, or stopped by an error in
+# the middle of its work), and the next command of any clone may drop them.
+tree_release() {
+	local i mark
+	for ((i = 0; i < ${#TREES_BUSY[@]}; i += 2)); do
+		mark=''
+		IFS= read -r mark 2>/dev/null <"${TREES_BUSY[i + 1]}/mdev-pipeline-busy" || true
+		[[ $mark == "$MDEV_PIPELINE_RUN" ]] || continue
+		tree_dirty "${TREES_BUSY[i]}" "${TREES_BUSY[i + 1]}" ||
+			rm -f "${TREES_BUSY[i + 1]}/mdev-pipeline-busy"
+	done
+}
+
+# tree_clear [GIT_DIR]: drop a stale index.lock and a git am under way,
+# left by a command that ended in the middle of its work.
+tree_clear() {
+	local gd=${1:-}
+	[[ -n $gd ]] || gd=$(git_t rev-parse --absolute-git-dir)
+	[[ ! -e $gd/index.lock && ! -L $gd/index.lock ]] || rm -f "$gd/index.lock"
+	if [[ -d $gd/rebase-apply ]]; then
+		say "aborting the git am left by an earlier run"
+		git_t am --abort >/dev/null 2>&1 || rm -rf "$gd/rebase-apply"
 	fi
 }
 
@@ -818,11 +892,7 @@ tree_reset() {
 	local gd
 	gd=$(git_t rev-parse --absolute-git-dir)
 	tree_guard "$gd"
-	[[ ! -e $gd/index.lock && ! -L $gd/index.lock ]] || rm -f "$gd/index.lock"
-	if [[ -d $gd/rebase-apply ]]; then
-		say "aborting the git am left by an earlier run"
-		git_t am --abort >/dev/null 2>&1 || rm -rf "$gd/rebase-apply"
-	fi
+	tree_clear "$gd"
 	tree_checkout -B "$SERIES_BRANCH" "$BASE_COMMIT"
 	printf '%s\n' "$REPO" >"$gd/mdev-pipeline-clone"
 	tree_identity

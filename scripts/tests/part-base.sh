@@ -245,6 +245,8 @@ expect "work dir: the other clone's run passes after it" 0 'all tests passed' cl
 expect "work dir: the first clone's export refuses the other's series, exit 4" 4 'not the one of this clone' \
 	clone_run c1 export -o "$T/exp4"
 KGD=$(git -C "$KT" rev-parse --absolute-git-dir) # the shared tree's git dir
+[[ ! -e $KGD/mdev-pipeline-busy ]] && ok "work dir: a run that ended takes back its busy mark" ||
+	not_ok "work dir: a run that ended takes back its busy mark"
 mkdir "$KGD/rebase-apply"
 expect "work dir: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
 	clone_run c1 run --no-deps
@@ -279,6 +281,30 @@ expect "send: a git am of another clone under way is kept, exit 4" 4 'has a git 
 	not_ok "send: the git am, the branch and the series are as they were; no mails"
 rmdir "$KGD/rebase-apply"
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
+# A run of the other clone killed in the middle of its work (the fake
+# kunit.py changes a file, then waits) by SIGKILL, which runs no trap, or
+# SIGTERM, whose EXIT trap keeps the busy mark of a tree with changes:
+# what it left is no hand work, and the next run drops it.
+for sig in KILL TERM; do
+	rm -f "$T/held"
+	setsid env FAKE_HOLD="$T/held" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+		"$T/c2/scripts/run" --no-deps >"$T/held.out" 2>&1 </dev/null &
+	held=$!
+	for _ in $(seq 300); do
+		[[ ! -e $T/held ]] || break
+		sleep 0.1
+	done
+	kill -"$sig" -- "-$held" 2>/dev/null || true
+	wait "$held" || true
+	[[ -e $T/held && -e $KGD/mdev-pipeline-busy ]] && grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" &&
+		ok "work dir: a run killed by SIG$sig leaves its change and its busy mark" ||
+		not_ok "work dir: a run killed by SIG$sig leaves its change and its busy mark"
+	expect "work dir: a run after one of another clone killed by SIG$sig drops what it left" 0 \
+		'ended in the middle of its work' clone_run c1 run --no-deps
+	! grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" && [[ ! -e $KGD/mdev-pipeline-busy ]] &&
+		ok "work dir: the change is gone, and so is the busy mark (SIG$sig)" ||
+		not_ok "work dir: the change is gone, and so is the busy mark (SIG$sig)"
+done
 
 # ---- scripts/send, dry run: the series of a project identity in a
 # reserved domain, signed off by a co-developer whose name has a comma
@@ -346,6 +372,17 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 		not_ok "send: recipients: cover: $(rcpt 1); 1: $(rcpt 2); 2: $(rcpt 3); $(grep '^To: ' "$T/send.out" | tr '\n' ' ')"
 	[[ $(git -C "$KT" symbolic-ref --short HEAD) == series && -z $(git -C "$KT" status --porcelain) ]] &&
 		ok "send: the tree is back on the series branch, clean" || not_ok "send: the tree is back on the series branch, clean"
+	# What a command of the other clone killed in the middle of a git am
+	# leaves: its busy mark, the git am under way, a change.
+	printf '%s\n' "$T/c2" >"$KGD/mdev-pipeline-clone"
+	echo "other-clone-token" >"$KGD/mdev-pipeline-busy"
+	mkdir "$KGD/rebase-apply"
+	echo "left by a killed am" >>"$KT/Makefile"
+	expect "send: after a command of another clone killed in a git am, a dry run drops what it left and passes" 0 \
+		'ended in the middle of its work' send_run -- --no-deps -o "$T/mails"
+	[[ ! -d $KGD/rebase-apply && ! -e $KGD/mdev-pipeline-busy && -z $(git -C "$KT" status --porcelain) ]] &&
+		ok "send: ...no git am under way, no busy mark, a clean tree" ||
+		not_ok "send: ...no git am under way, no busy mark, a clean tree"
 	# A user's git config: an automatic base, copies to signers, no
 	# suppression of the sender, a cc command, a suppressCc of their own.
 	expect "send: with a user's format.useAutoBase, signedOffByCc, suppressFrom=false, cccmd, suppressCc" 0 \
