@@ -71,7 +71,10 @@ die() {
 # at_exit FUNCTION: call FUNCTION when the command exits, before the
 # functions added earlier; the commands add theirs here rather than set
 # an EXIT trap of their own, which would replace this one.  tree_release
-# runs last.
+# runs last.  A hook must neither exit nor expand an unset variable (it
+# would end the hooks after it); a hook added, or a tree marked busy, in
+# a subshell or a background job is that process's own, run or released
+# when it exits.
 EXIT_HOOKS=()
 at_exit() { EXIT_HOOKS=("$1" ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}); }
 exit_hooks() {
@@ -82,6 +85,12 @@ exit_hooks() {
 	tree_release
 }
 trap exit_hooks EXIT
+# SIGTERM or SIGHUP to the command's pid alone (kill PID) ends it after
+# the program it runs in the foreground (a git am, a make) has ended, so
+# that the exit hooks never look at a tree that program is still
+# changing.  Sent to the process group, it ends that program too.
+trap 'exit 129' HUP
+trap 'exit 143' TERM
 
 # rm_glob PATH...: rm -rf the PATHs, the words of a glob; nothing when the
 # glob matched nothing (no word with nullglob set, else one word, the
@@ -592,7 +601,10 @@ base_src_done() {
 # for one that holds this lock and waits for KBUILD_LOCK.
 work_lock() {
 	if [[ ${MDEV_PIPELINE_LOCKED:-} == "$WORK" ]]; then
-		[[ -n ${MDEV_PIPELINE_RUN:-} ]] || export MDEV_PIPELINE_RUN="$REPO $BASHPID $EPOCHREALTIME"
+		if [[ -z ${MDEV_PIPELINE_RUN:-} ]]; then
+			export MDEV_PIPELINE_RUN="$REPO $BASHPID $EPOCHREALTIME"
+			export MDEV_PIPELINE_MARKED=
+		fi
 		return 0
 	fi
 	[[ -d $WORK && -d $KWORK ]] || mkdir -p "$WORK" "$KWORK"
@@ -606,6 +618,7 @@ work_lock() {
 	# This command's token for tree_busy; its children, which hold the
 	# lock with it, keep it.
 	export MDEV_PIPELINE_RUN="$REPO $BASHPID $EPOCHREALTIME"
+	export MDEV_PIPELINE_MARKED=
 }
 
 # git_t ARGS...: git in the work tree.
@@ -795,20 +808,43 @@ tree_owner() {
 # changes in the shared tree (a rebase by hand?): resetting it would drop
 # them.  GIT_DIR is $TREE's (looked up if not given).  Unless the tree
 # still has the busy mark of a command (tree_busy): that command ended
-# in the middle of its work (killed, or its machine stopped), and what it
-# left is its own, never hand work, as no command leaves a git am under
-# way or changes on purpose; it goes with the reset.  Then marks the tree
-# busy: call it with work_lock held, before changing the tree.
+# in the middle of its work (killed, or its machine stopped; work_lock,
+# held by the caller, shows that no command runs there now).  What it
+# left is most likely its own, as no command leaves a git am under way
+# or changes on purpose, but hand work done in the tree while it ran
+# would look the same: tree_keep_dropped keeps a copy, and the reset
+# that follows drops it.  Then marks the tree busy: call it with
+# work_lock held, before changing the tree.  The trees of this clone are
+# not guarded: its commands reset them whatever they hold.
 tree_guard() {
-	local gd=${1:-} owner
+	local gd=${1:-} owner kept
 	[[ -n $gd ]] || gd=$(git_t rev-parse --absolute-git-dir)
 	owner=$(tree_owner "$gd")
 	if [[ -n $owner && $owner != "$REPO" ]] && tree_dirty "$TREE" "$gd"; then
 		[[ -e $gd/mdev-pipeline-busy ]] ||
 			die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
-		say "$TREE: a command of the clone $owner ended in the middle of its work (killed?); dropping the git am or changes it left"
+		kept=$(tree_keep_dropped "$TREE" "$gd")
+		say "$TREE: a command of the clone $owner ended in the middle of its work (killed?); dropping the git am or changes it left (a copy: $kept)"
 	fi
 	tree_busy "$TREE" "$gd"
+}
+
+# tree_keep_dropped DIR GIT_DIR: keep a copy of the changes in the tree
+# DIR (as a diff against HEAD, which git apply --binary applies again,
+# files that .gitignore does not hide included) and of its git am under
+# way (the rebase-apply dir, moved), and print their names.
+tree_keep_dropped() {
+	local t=$EPOCHSECONDS idx=$2/mdev-pipeline-dropped.index
+	cp "$2/index" "$idx" 2>/dev/null || rm -f "$idx"
+	{ GIT_INDEX_FILE=$idx git -C "$1" add -A && GIT_INDEX_FILE=$idx git -C "$1" diff --cached --binary HEAD; } \
+		>"$2/mdev-pipeline-dropped.$t.diff" 2>/dev/null || true
+	rm -f "$idx"
+	printf '%s' "$2/mdev-pipeline-dropped.$t.diff"
+	if [[ -d $2/rebase-apply ]]; then
+		rm -rf "$2/mdev-pipeline-dropped-am.$t"
+		mv "$2/rebase-apply" "$2/mdev-pipeline-dropped-am.$t"
+		printf ' and %s' "$2/mdev-pipeline-dropped-am.$t"
+	fi
 }
 
 # tree_dirty DIR GIT_DIR: the tree DIR has a git am under way or changes,
@@ -819,15 +855,21 @@ tree_dirty() {
 
 # tree_busy DIR GIT_DIR: mark the tree DIR busy ($GIT_DIR/mdev-pipeline-busy,
 # this command's token) until tree_release takes the mark back when this
-# command exits.  A mark of this token (this command's, or of the command
-# that runs it) is left to its writer.
+# command exits.  A mark that this command, or a command that runs it,
+# wrote and will take back (MDEV_PIPELINE_MARKED, their git dirs) is
+# left to its writer; one of this token that a command run by this one
+# left (it ended with the tree changed) is written again, and is this
+# command's to take back.
 TREES_BUSY=()
 tree_busy() {
 	local mark=''
 	IFS= read -r mark 2>/dev/null <"$2/mdev-pipeline-busy" || true
-	[[ $mark != "${MDEV_PIPELINE_RUN:?work_lock first}" ]] || return 0
+	if [[ $mark == "${MDEV_PIPELINE_RUN:?work_lock first}" && $'\n'${MDEV_PIPELINE_MARKED:-}$'\n' == *$'\n'"$2"$'\n'* ]]; then
+		return 0
+	fi
 	printf '%s\n' "$MDEV_PIPELINE_RUN" >"$2/mdev-pipeline-busy"
 	TREES_BUSY+=("$1" "$2")
+	export MDEV_PIPELINE_MARKED="${MDEV_PIPELINE_MARKED:-}"$'\n'"$2"
 }
 
 # tree_release: at exit, take back the busy marks of this command whose

@@ -18,7 +18,7 @@ export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=tester@localhost
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=$T/gitconfig
 git config --global user.name tester
 git config --global user.email tester@localhost
-unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOCKED MDEV_PIPELINE_RUN BASE KBUILD_LOCK \
+unset KERNEL_DIR KERNEL_BASE PATCHES_DIR WORK_DIR BASE_TARBALL MDEV_PIPELINE_LOCKED MDEV_PIPELINE_RUN MDEV_PIPELINE_MARKED BASE KBUILD_LOCK \
 	MAINLINE_PKG_VERSION BASE_APT_SOURCE
 # The cache of .debs and base trees: a fresh one, never the user's.
 export XDG_CACHE_HOME=$T/cache
@@ -108,7 +108,9 @@ EOF
 # log and the results of one case, failing when FAKE_FAIL is set; with
 # FAKE_HOLD=FILE, "exec" leaves a change in the tree, as a command that
 # ended in the middle of its work leaves one, creates FILE and waits to
-# be killed (60 s at most, then fails).
+# be killed (20 s at most, then fails); with FAKE_HOLD_MODE=clean, it
+# makes no change; with FAKE_HOLD_MODE=late, it creates FILE, waits for
+# FILE.go (20 s at most), then makes the change and fails.
 import json, os, sys, time
 cmd, opts, kconfigs = sys.argv[1], {}, []
 for a in sys.argv[2:]:
@@ -131,10 +133,19 @@ if cmd in ("build", "config"):
             c.writelines(line for line in lines if line.startswith("CONFIG_"))
     sys.exit(0)
 if os.environ.get("FAKE_HOLD"):
-    with open("drivers/vfio/mdev/mdev_core.c", "a") as f:
-        f.write("left by a killed run\n")
-    open(os.environ["FAKE_HOLD"], "w").close()
-    time.sleep(60)
+    hold, mode = os.environ["FAKE_HOLD"], os.environ.get("FAKE_HOLD_MODE", "")
+    def change():
+        with open("drivers/vfio/mdev/mdev_core.c", "a") as f:
+            f.write("left by a killed run\n")
+    if mode == "":
+        change()
+    open(hold, "w").close()
+    for _ in range(200):
+        if mode == "late" and os.path.exists(hold + ".go"):
+            break
+        time.sleep(0.1)
+    if mode == "late":
+        change()
     sys.exit(1)
 status = "FAIL" if os.environ.get("FAKE_FAIL") else "PASS"
 with open(os.path.join(bd, "test.log"), "w") as f:

@@ -241,12 +241,15 @@ flock "$held"
 expect "work dir: another clone's command refuses while one runs, exit 4" 4 'a command of another clone is using' \
 	clone_run c2 run --no-deps
 exec {held}>&-
+# A mark of a command that is gone, on a clean tree: the next run writes
+# its own and takes it back.
+echo "a gone command's token" >"$(git -C "$CACHE/work/linux-$MAINLINE" rev-parse --absolute-git-dir)/mdev-pipeline-busy"
 expect "work dir: the other clone's run passes after it" 0 'all tests passed' clone_run c2 run --no-deps
 expect "work dir: the first clone's export refuses the other's series, exit 4" 4 'not the one of this clone' \
 	clone_run c1 export -o "$T/exp4"
 KGD=$(git -C "$KT" rev-parse --absolute-git-dir) # the shared tree's git dir
-[[ ! -e $KGD/mdev-pipeline-busy ]] && ok "work dir: a run that ended takes back its busy mark" ||
-	not_ok "work dir: a run that ended takes back its busy mark"
+[[ ! -e $KGD/mdev-pipeline-busy ]] && ok "work dir: a run that ended takes back its busy mark, written over a stale one" ||
+	not_ok "work dir: a run that ended takes back its busy mark, written over a stale one"
 mkdir "$KGD/rebase-apply"
 expect "work dir: a git am of another clone under way is kept, exit 4" 4 'has a git am under way or changes of the clone' \
 	clone_run c1 run --no-deps
@@ -281,30 +284,71 @@ expect "send: a git am of another clone under way is kept, exit 4" 4 'has a git 
 	not_ok "send: the git am, the branch and the series are as they were; no mails"
 rmdir "$KGD/rebase-apply"
 expect "work dir: the first clone runs again" 0 'all tests passed' clone_run c1 run --no-deps
-# A run of the other clone killed in the middle of its work (the fake
-# kunit.py changes a file, then waits) by SIGKILL, which runs no trap, or
-# SIGTERM, whose EXIT trap keeps the busy mark of a tree with changes:
-# what it left is no hand work, and the next run drops it.
-for sig in KILL TERM; do
-	rm -f "$T/held"
-	setsid env FAKE_HOLD="$T/held" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+# hold_start [MODE]: a run of the other clone in a session of its own,
+# held in the fake kunit.py (FAKE_HOLD_MODE=MODE); sets held, its pid.
+hold_start() {
+	rm -f "$T/held" "$T/held.go" "$KGD"/mdev-pipeline-dropped.*.diff
+	setsid env FAKE_HOLD="$T/held" FAKE_HOLD_MODE="${1:-}" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
 		"$T/c2/scripts/run" --no-deps >"$T/held.out" 2>&1 </dev/null &
 	held=$!
 	for _ in $(seq 300); do
 		[[ ! -e $T/held ]] || break
 		sleep 0.1
 	done
-	kill -"$sig" -- "-$held" 2>/dev/null || true
+}
+# hold_end: wait for the held run and every process of its group.
+hold_end() {
 	wait "$held" || true
+	for _ in $(seq 100); do
+		kill -0 -- "-$held" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+# dropped_kept: the guard kept one copy, which holds the killed run's
+# change (hold_start removed the copies kept before).
+dropped_kept() {
+	local f=("$KGD"/mdev-pipeline-dropped.*.diff)
+	[[ ${#f[@]} -eq 1 && -f ${f[0]} ]] && grep -q "^+left by a killed run" "${f[0]}"
+}
+# A run of the other clone killed in the middle of its work (the fake
+# kunit.py changes a file, then waits) by SIGKILL, which runs no trap, or
+# SIGTERM, whose EXIT trap keeps the busy mark of a tree with changes:
+# the next run keeps a copy of what it left and drops it.
+for sig in KILL TERM; do
+	hold_start
+	kill -"$sig" -- "-$held" 2>/dev/null || true
+	hold_end
 	[[ -e $T/held && -e $KGD/mdev-pipeline-busy ]] && grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" &&
 		ok "work dir: a run killed by SIG$sig leaves its change and its busy mark" ||
 		not_ok "work dir: a run killed by SIG$sig leaves its change and its busy mark"
-	expect "work dir: a run after one of another clone killed by SIG$sig drops what it left" 0 \
-		'ended in the middle of its work' clone_run c1 run --no-deps
-	! grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" && [[ ! -e $KGD/mdev-pipeline-busy ]] &&
-		ok "work dir: the change is gone, and so is the busy mark (SIG$sig)" ||
-		not_ok "work dir: the change is gone, and so is the busy mark (SIG$sig)"
+	expect "work dir: a run after one of another clone killed by SIG$sig drops what it left, keeping a copy" 0 \
+		'ended in the middle of its work.*a copy: .*mdev-pipeline-dropped\.[0-9]+\.diff' clone_run c1 run --no-deps
+	! grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" && [[ ! -e $KGD/mdev-pipeline-busy ]] && dropped_kept &&
+		ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIG$sig)" ||
+		not_ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIG$sig)"
 done
+# SIGTERM to the run's pid alone: the fake kunit.py goes on and changes
+# the tree after it; the run ends once it has ended, so its EXIT trap
+# sees the change and keeps the mark.
+hold_start late
+kill -TERM "$held" 2>/dev/null || true
+sleep 0.5
+touch "$T/held.go"
+hold_end
+[[ -e $KGD/mdev-pipeline-busy ]] && grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" &&
+	ok "work dir: a run sent SIGTERM alone ends after its kunit.py, which changed the tree, and keeps its busy mark" ||
+	not_ok "work dir: a run sent SIGTERM alone ends after its kunit.py, which changed the tree, and keeps its busy mark"
+expect "work dir: a run after it drops what it left, keeping a copy" 0 'ended in the middle of its work' clone_run c1 run --no-deps
+! grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" && [[ ! -e $KGD/mdev-pipeline-busy ]] && dropped_kept &&
+	ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIGTERM alone)" ||
+	not_ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIGTERM alone)"
+# SIGTERM while the tree is clean: the EXIT trap takes the mark back.
+hold_start clean
+kill -TERM -- "-$held" 2>/dev/null || true
+hold_end
+[[ -e $T/held && ! -e $KGD/mdev-pipeline-busy && -z $(git -C "$KT" status --porcelain) ]] &&
+	ok "work dir: a run killed by SIGTERM with its tree clean takes back its busy mark" ||
+	not_ok "work dir: a run killed by SIGTERM with its tree clean takes back its busy mark"
 
 # ---- scripts/send, dry run: the series of a project identity in a
 # reserved domain, signed off by a co-developer whose name has a comma
@@ -383,6 +427,10 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 	[[ ! -d $KGD/rebase-apply && ! -e $KGD/mdev-pipeline-busy && -z $(git -C "$KT" status --porcelain) ]] &&
 		ok "send: ...no git am under way, no busy mark, a clean tree" ||
 		not_ok "send: ...no git am under way, no busy mark, a clean tree"
+	am_kept=("$KGD"/mdev-pipeline-dropped-am.*)
+	[[ ${#am_kept[@]} -eq 1 && -d ${am_kept[0]} ]] && grep -q "^+left by a killed am" "$KGD"/mdev-pipeline-dropped.*.diff &&
+		ok "send: ...a copy of the git am under way and of the change kept" ||
+		not_ok "send: ...a copy of the git am under way and of the change kept"
 	# A user's git config: an automatic base, copies to signers, no
 	# suppression of the sender, a cc command, a suppressCc of their own.
 	expect "send: with a user's format.useAutoBase, signedOffByCc, suppressFrom=false, cccmd, suppressCc" 0 \

@@ -421,6 +421,20 @@ r=$(lib "for l in one 'line two' last line on two\ x; do file_has_line \"$T/fhl\
 	file_has_line \"$T/none\" one && echo -n y || echo -n n") || true
 [[ $r == yyynnnn ]] && ok "file_has_line: whole lines only, the last one without a newline too; a missing file has none" ||
 	not_ok "file_has_line: '$r' (want yyynnnn)"
+# tree_busy and tree_release: a mark of this command's token that a
+# command it ran left (that one ended with the tree changed) is written
+# again and taken back at exit; one that a command running this one
+# wrote (its git dir in MDEV_PIPELINE_MARKED) is left to it.
+git init -q "$T/tb"
+git -C "$T/tb" -c user.name=t -c user.email=t@example.org commit -q --allow-empty -m t
+r=$(lib "MDEV_PIPELINE_RUN=tok; MDEV_PIPELINE_MARKED=; echo tok >\"$T/tb/.git/mdev-pipeline-busy\"
+	tree_busy \"$T/tb\" \"$T/tb/.git\"; echo \"\${#TREES_BUSY[@]}\"") || true
+[[ -e $T/tb/.git/mdev-pipeline-busy ]] && r+=" (the mark stayed)"
+r2=$(lib "MDEV_PIPELINE_RUN=tok; MDEV_PIPELINE_MARKED=$'\n'\"$T/tb/.git\"; echo tok >\"$T/tb/.git/mdev-pipeline-busy\"
+	tree_busy \"$T/tb\" \"$T/tb/.git\"; echo \"\${#TREES_BUSY[@]}\"") || true
+[[ $r == 2 && $r2 == 0 && $(cat "$T/tb/.git/mdev-pipeline-busy" 2>/dev/null) == tok ]] &&
+	ok "tree_busy: a mark of its token that a command it ran left is its own to take back; one its caller wrote is left" ||
+	not_ok "tree_busy: '$r' '$r2' (want 2 0), mark: $(cat "$T/tb/.git/mdev-pipeline-busy" 2>/dev/null || echo none) $(tr '\n' ' ' <"$T/lib.err")"
 mkdir -p "$T/ccbin"
 printf '#!/bin/sh\nprintf "direct_cache_hit\\t3\\npreprocessed_cache_hit\\t2\\ncache_miss\\t4\\nfiles_in_cache\\t9\\nstats_updated_timestamp\\tnever\\n"\n' >"$T/ccbin/ccache"
 chmod +x "$T/ccbin/ccache"
