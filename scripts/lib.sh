@@ -72,23 +72,29 @@ die() {
 # functions added earlier; the commands add theirs here rather than set
 # an EXIT trap of their own, which would replace this one.  tree_release
 # runs last.  A hook must neither exit nor expand an unset variable (it
-# would end the hooks after it); a hook added, or a tree marked busy, in
-# a subshell or a background job is that process's own, run or released
-# when it exits.
+# would end the hooks after it).  Call at_exit, and mark a tree busy
+# (tree_guard), in the command's main shell only: a subshell or a
+# background job runs no EXIT trap, so its hooks would never run and
+# its marks never be taken back.  SIGTERM and SIGHUP are ignored while
+# the hooks run, so that a second kill does not cut them short.
 EXIT_HOOKS=()
 at_exit() { EXIT_HOOKS=("$1" ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}); }
 exit_hooks() {
 	local h
+	trap '' TERM HUP
 	for h in ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}; do
 		"$h" || true
 	done
 	tree_release
 }
 trap exit_hooks EXIT
-# SIGTERM or SIGHUP to the command's pid alone (kill PID) ends it after
-# the program it runs in the foreground (a git am, a make) has ended, so
-# that the exit hooks never look at a tree that program is still
-# changing.  Sent to the process group, it ends that program too.
+# SIGTERM or SIGHUP to the command's pid alone (kill PID) ends it only
+# once the command, pipeline or subshell it runs in the foreground (a git
+# am, a make, a kunit.py run; in scripts/check, a whole check) has ended,
+# so that the exit hooks never look at a tree that is still changing.
+# Sent to the process group, it ends that program too, which then ends
+# at once unless it is in a group of its own (scripts/mdevctl-test waits
+# for its kernel in the background for that reason).
 trap 'exit 129' HUP
 trap 'exit 143' TERM
 
@@ -823,28 +829,46 @@ tree_guard() {
 	if [[ -n $owner && $owner != "$REPO" ]] && tree_dirty "$TREE" "$gd"; then
 		[[ -e $gd/mdev-pipeline-busy ]] ||
 			die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
-		kept=$(tree_keep_dropped "$TREE" "$gd")
-		say "$TREE: a command of the clone $owner ended in the middle of its work (killed?); dropping the git am or changes it left (a copy: $kept)"
+		kept=$(tree_keep_dropped "$TREE" "$gd") ||
+			die $E_TREE "$TREE has a git am under way or changes left by a command of the clone $owner that ended in the middle of its work, and no copy of them could be kept (disk full?); remove $TREE to drop them"
+		say "$TREE: a command of the clone $owner ended in the middle of its work (killed?); dropping the git am or changes it left (a copy: ${kept:-none, as the diff is empty})"
 	fi
 	tree_busy "$TREE" "$gd"
 }
 
 # tree_keep_dropped DIR GIT_DIR: keep a copy of the changes in the tree
-# DIR (as a diff against HEAD, which git apply --binary applies again,
-# files that .gitignore does not hide included) and of its git am under
-# way (the rebase-apply dir, moved), and print their names.
+# DIR (a diff against HEAD, whose commit its first line names and which
+# git apply applies again; files that .gitignore does not hide included)
+# and of its git am under way (the rebase-apply dir, moved), and print
+# their names.  Its objects go to a temp dir, not to the tree's object
+# store.  Fails, keeping everything in place, if either cannot be kept.
 tree_keep_dropped() {
-	local t=$EPOCHSECONDS idx=$2/mdev-pipeline-dropped.index
-	cp "$2/index" "$idx" 2>/dev/null || rm -f "$idx"
-	{ GIT_INDEX_FILE=$idx git -C "$1" add -A && GIT_INDEX_FILE=$idx git -C "$1" diff --cached --binary HEAD; } \
-		>"$2/mdev-pipeline-dropped.$t.diff" 2>/dev/null || true
-	rm -f "$idx"
-	printf '%s' "$2/mdev-pipeline-dropped.$t.diff"
-	if [[ -d $2/rebase-apply ]]; then
-		rm -rf "$2/mdev-pipeline-dropped-am.$t"
-		mv "$2/rebase-apply" "$2/mdev-pipeline-dropped-am.$t"
-		printf ' and %s' "$2/mdev-pipeline-dropped-am.$t"
+	local t=${EPOCHREALTIME//[.,]/} tmp diff head objects kept=()
+	diff=$2/mdev-pipeline-dropped.$t.diff
+	tmp=$(mktemp -d "$2/mdev-pipeline-dropped.XXXXXX") || return 1
+	if ! head=$(git -C "$1" rev-parse -q --verify HEAD) ||
+		! objects=$(git -C "$1" rev-parse --path-format=absolute --git-path objects) ||
+		! { [[ ! -e $2/index ]] || cp "$2/index" "$tmp/index"; } || ! mkdir "$tmp/objects" ||
+		! GIT_INDEX_FILE=$tmp/index GIT_OBJECT_DIRECTORY=$tmp/objects GIT_ALTERNATE_OBJECT_DIRECTORIES=$objects \
+			git -C "$1" add -A ||
+		! { printf '# HEAD %s\n' "$head" &&
+			GIT_INDEX_FILE=$tmp/index GIT_OBJECT_DIRECTORY=$tmp/objects GIT_ALTERNATE_OBJECT_DIRECTORIES=$objects \
+				git -C "$1" diff --cached --binary HEAD; } >"$diff.tmp"; then
+		rm -rf "$tmp" "$diff.tmp"
+		return 1
 	fi
+	rm -rf "$tmp"
+	if [[ $(wc -l <"$diff.tmp") -gt 1 ]]; then
+		mv "$diff.tmp" "$diff" || return 1
+		kept+=("$diff")
+	else
+		rm -f "$diff.tmp"
+	fi
+	if [[ -d $2/rebase-apply ]]; then
+		mv "$2/rebase-apply" "$2/mdev-pipeline-dropped-am.$t" || return 1
+		kept+=("$2/mdev-pipeline-dropped-am.$t")
+	fi
+	printf '%s' "${kept[*]-}"
 }
 
 # tree_dirty DIR GIT_DIR: the tree DIR has a git am under way or changes,

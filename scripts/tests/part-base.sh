@@ -333,11 +333,29 @@ done
 hold_start late
 kill -TERM "$held" 2>/dev/null || true
 sleep 0.5
+kill -0 "$held" 2>/dev/null && ok "work dir: a run sent SIGTERM alone waits for its kunit.py" ||
+	not_ok "work dir: a run sent SIGTERM alone waits for its kunit.py"
 touch "$T/held.go"
 hold_end
 [[ -e $KGD/mdev-pipeline-busy ]] && grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" &&
 	ok "work dir: a run sent SIGTERM alone ends after its kunit.py, which changed the tree, and keeps its busy mark" ||
 	not_ok "work dir: a run sent SIGTERM alone ends after its kunit.py, which changed the tree, and keeps its busy mark"
+# A copy that cannot be made (a git that fails with the copy's object
+# dir): nothing is dropped.
+mkdir -p "$T/gitfail"
+real_git=$(command -v git)
+cat >"$T/gitfail/git" <<EOF
+#!/bin/bash
+[[ -z \${GIT_OBJECT_DIRECTORY:-} ]] || exit 1
+exec "$real_git" "\$@"
+EOF
+chmod +x "$T/gitfail/git"
+expect "work dir: a run that cannot keep a copy of what a killed run left stops, exit 4" 4 'no copy of them could be kept' \
+	env PATH="$T/gitfail:$PATH" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$T/c1/scripts/run" --no-deps
+f=("$KGD"/mdev-pipeline-dropped.*)
+[[ -e $KGD/mdev-pipeline-busy && ! -e ${f[0]} ]] && grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" &&
+	ok "work dir: ...the change and the busy mark are still there, no copy or temp dir left" ||
+	not_ok "work dir: ...the change and the busy mark are still there, no copy or temp dir left: ${f[*]}"
 expect "work dir: a run after it drops what it left, keeping a copy" 0 'ended in the middle of its work' clone_run c1 run --no-deps
 ! grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" && [[ ! -e $KGD/mdev-pipeline-busy ]] && dropped_kept &&
 	ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIGTERM alone)" ||

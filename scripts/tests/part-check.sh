@@ -421,6 +421,15 @@ r=$(lib "for l in one 'line two' last line on two\ x; do file_has_line \"$T/fhl\
 	file_has_line \"$T/none\" one && echo -n y || echo -n n") || true
 [[ $r == yyynnnn ]] && ok "file_has_line: whole lines only, the last one without a newline too; a missing file has none" ||
 	not_ok "file_has_line: '$r' (want yyynnnn)"
+# at_exit: the hooks run last added first, all of them even when a
+# SIGTERM comes while they run.
+rm -f "$T/hooks"
+lib "h1() { echo h1 >>\"$T/hooks\"; }; h2() { kill -TERM \$BASHPID; sleep 0.2; echo h2 >>\"$T/hooks\"; }
+	at_exit h1; at_exit h2" || true
+hooks=$(tr '\n' ' ' <"$T/hooks" 2>/dev/null) || true
+[[ $hooks == "h2 h1 " ]] &&
+	ok "at_exit: the hooks run last added first, a SIGTERM during them cuts none short" ||
+	not_ok "at_exit: hooks ran: '$hooks' (want h2 h1)"
 # tree_busy and tree_release: a mark of this command's token that a
 # command it ran left (that one ended with the tree changed) is written
 # again and taken back at exit; one that a command running this one
