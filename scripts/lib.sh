@@ -76,7 +76,8 @@ die() {
 # (tree_guard), in the command's main shell only: a subshell or a
 # background job runs no EXIT trap, so its hooks would never run and
 # its marks never be taken back.  SIGTERM and SIGHUP are ignored while
-# the hooks run, so that a second kill does not cut them short.
+# the hooks run, so that a second kill does not cut them short; the
+# programs a hook starts inherit that (only SIGKILL stops them).
 EXIT_HOOKS=()
 at_exit() { EXIT_HOOKS=("$1" ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}); }
 exit_hooks() {
@@ -92,11 +93,35 @@ trap exit_hooks EXIT
 # once the command, pipeline or subshell it runs in the foreground (a git
 # am, a make, a kunit.py run; in scripts/check, a whole check) has ended,
 # so that the exit hooks never look at a tree that is still changing.
+# The wait builtin, and read or mapfile from a process substitution
+# (whose programs only read), are interrupted at once.
 # Sent to the process group, it ends that program too, which then ends
-# at once unless it is in a group of its own (scripts/mdevctl-test waits
-# for its kernel in the background for that reason).
+# at once unless it is in a group of its own (see bg_wait).
 trap 'exit 129' HUP
 trap 'exit 143' TERM
+
+# bg_wait CMD...: run CMD, which may put itself in a process group of
+# its own (timeout does), and return its status.  It runs in the
+# background and is waited for with the wait builtin, which the TERM and
+# HUP traps above and Ctrl-C end at once; the command's exit hook then
+# sends SIGTERM to CMD's process group (or to CMD, if it made none) and
+# waits for CMD to end.
+BG_WAIT_PID=
+bg_wait() {
+	local rc=0
+	[[ ${BG_WAIT_HOOK:-} ]] || at_exit bg_wait_stop
+	BG_WAIT_HOOK=1
+	"$@" &
+	BG_WAIT_PID=$!
+	wait "$BG_WAIT_PID" || rc=$?
+	BG_WAIT_PID=
+	return "$rc"
+}
+bg_wait_stop() {
+	[[ -n $BG_WAIT_PID ]] || return 0
+	kill -TERM -- "-$BG_WAIT_PID" 2>/dev/null || kill -TERM "$BG_WAIT_PID" 2>/dev/null || true
+	wait "$BG_WAIT_PID" 2>/dev/null || true
+}
 
 # rm_glob PATH...: rm -rf the PATHs, the words of a glob; nothing when the
 # glob matched nothing (no word with nullglob set, else one word, the
@@ -845,6 +870,8 @@ tree_guard() {
 tree_keep_dropped() {
 	local t=${EPOCHREALTIME//[.,]/} tmp diff head objects kept=()
 	diff=$2/mdev-pipeline-dropped.$t.diff
+	# The temp files of a copy that was killed (work_lock is held).
+	rm_glob "$2"/mdev-pipeline-dropped.?????? "$2"/mdev-pipeline-dropped.*.diff.tmp
 	tmp=$(mktemp -d "$2/mdev-pipeline-dropped.XXXXXX") || return 1
 	if ! head=$(git -C "$1" rev-parse -q --verify HEAD) ||
 		! objects=$(git -C "$1" rev-parse --path-format=absolute --git-path objects) ||

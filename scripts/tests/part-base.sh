@@ -367,6 +367,21 @@ hold_end
 [[ -e $T/held && ! -e $KGD/mdev-pipeline-busy && -z $(git -C "$KT" status --porcelain) ]] &&
 	ok "work dir: a run killed by SIGTERM with its tree clean takes back its busy mark" ||
 	not_ok "work dir: a run killed by SIGTERM with its tree clean takes back its busy mark"
+# A git am under way and no change, left by a command of the other
+# clone, and the temp files of a copy that was killed: the git am is
+# moved aside and named, no empty diff is kept, the temp files go.
+printf '%s\n' "$T/c2" >"$KGD/mdev-pipeline-clone"
+echo "a gone command's token" >"$KGD/mdev-pipeline-busy"
+rm -rf "$KGD"/mdev-pipeline-dropped*
+mkdir "$KGD/rebase-apply" "$KGD/mdev-pipeline-dropped.AbC123"
+echo "a patch" >"$KGD/rebase-apply/0001"
+touch "$KGD/mdev-pipeline-dropped.1.diff.tmp"
+expect "work dir: a git am of a killed command of another clone is moved aside and named" 0 \
+	'a copy: [^ ]*/mdev-pipeline-dropped-am\.[0-9]+\)' clone_run c1 run --no-deps
+f=("$KGD"/mdev-pipeline-dropped*)
+[[ ${#f[@]} -eq 1 && -f ${f[0]}/0001 && ${f[0]} == */mdev-pipeline-dropped-am.* && ! -e $KGD/rebase-apply ]] &&
+	ok "work dir: ...its files kept, no rebase-apply, no empty diff, no temp files left" ||
+	not_ok "work dir: ...its files kept, no rebase-apply, no empty diff, no temp files left: ${f[*]}"
 
 # ---- scripts/send, dry run: the series of a project identity in a
 # reserved domain, signed off by a co-developer whose name has a comma
@@ -438,6 +453,7 @@ if [[ -x $(git --exec-path)/git-send-email ]] && perl -MMail::Address -e 1 2>/de
 	# leaves: its busy mark, the git am under way, a change.
 	printf '%s\n' "$T/c2" >"$KGD/mdev-pipeline-clone"
 	echo "other-clone-token" >"$KGD/mdev-pipeline-busy"
+	rm -rf "$KGD"/mdev-pipeline-dropped*
 	mkdir "$KGD/rebase-apply"
 	echo "left by a killed am" >>"$KT/Makefile"
 	expect "send: after a command of another clone killed in a git am, a dry run drops what it left and passes" 0 \

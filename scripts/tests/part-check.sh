@@ -430,6 +430,28 @@ hooks=$(tr '\n' ' ' <"$T/hooks" 2>/dev/null) || true
 [[ $hooks == "h2 h1 " ]] &&
 	ok "at_exit: the hooks run last added first, a SIGTERM during them cuts none short" ||
 	not_ok "at_exit: hooks ran: '$hooks' (want h2 h1)"
+# bg_wait: a command in a process group of its own (timeout's) ends
+# when its caller gets SIGTERM, or Ctrl-C, to its group.  The command
+# notes a SIGTERM; timeout would send it none, only SIGKILL after 60 s.
+for sig in TERM INT; do
+	rm -f "$T/bgw.on" "$T/bgw.term"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	setsid env --default-signal=INT bash -c 'set -euo pipefail; . "$0/scripts/lib.sh"; bg_wait timeout -s KILL 60 \
+		bash -c "trap \"touch $1/bgw.term; exit 0\" TERM; touch $1/bgw.on; while :; do sleep 0.1; done"; echo ended' \
+		"$REPO" "$T" >"$T/bgw.out" 2>&1 </dev/null &
+	b=$!
+	for _ in $(seq 300); do
+		[[ ! -e $T/bgw.on ]] || break
+		sleep 0.1
+	done
+	kill -"$sig" -- "-$b" 2>/dev/null || true
+	rc=0
+	wait "$b" || rc=$?
+	want=$([[ $sig == TERM ]] && echo 143 || echo 130)
+	[[ $rc == "$want" && -e $T/bgw.term ]] && ! grep -q ended "$T/bgw.out" &&
+		ok "bg_wait: SIG$sig to the caller's group ends it ($rc) and the command in timeout's group" ||
+		not_ok "bg_wait: SIG$sig: exit $rc (want $want), $([[ -e $T/bgw.term ]] && echo "the command got SIGTERM" || echo "the command got no SIGTERM") $(cat "$T/bgw.out")"
+done
 # tree_busy and tree_release: a mark of this command's token that a
 # command it ran left (that one ended with the tree changed) is written
 # again and taken back at exit; one that a command running this one
