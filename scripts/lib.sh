@@ -75,14 +75,15 @@ die() {
 # would end the hooks after it).  Call at_exit, and mark a tree busy
 # (tree_guard), in the command's main shell only: a subshell or a
 # background job runs no EXIT trap, so its hooks would never run and
-# its marks never be taken back.  SIGTERM and SIGHUP are ignored while
-# the hooks run, so that a second kill does not cut them short; the
-# programs a hook starts inherit that (only SIGKILL stops them).
+# its marks never be taken back.  SIGTERM, SIGHUP and SIGINT are ignored
+# while the hooks run, so that a second kill or Ctrl-C does not cut them
+# short; the programs a hook starts inherit that (only SIGKILL stops
+# them).
 EXIT_HOOKS=()
 at_exit() { EXIT_HOOKS=("$1" ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}); }
 exit_hooks() {
 	local h
-	trap '' TERM HUP
+	trap '' TERM HUP INT
 	for h in ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}; do
 		"$h" || true
 	done
@@ -105,8 +106,11 @@ trap 'exit 143' TERM
 # background and is waited for with the wait builtin, which the TERM and
 # HUP traps above and Ctrl-C end at once; the command's exit hook then
 # sends SIGTERM to CMD's process group (or to CMD, if it made none) and
-# waits for CMD to end.
+# waits for CMD to end.  Call it in the command's main shell only (the
+# hook is added with at_exit).  Redirections on the call stay in force
+# while the exit hooks run after such a signal.
 BG_WAIT_PID=
+BG_WAIT_HOOK=
 bg_wait() {
 	local rc=0
 	[[ ${BG_WAIT_HOOK:-} ]] || at_exit bg_wait_stop
@@ -851,6 +855,8 @@ tree_guard() {
 	local gd=${1:-} owner kept
 	[[ -n $gd ]] || gd=$(git_t rev-parse --absolute-git-dir)
 	owner=$(tree_owner "$gd")
+	# The temp files of a copy (tree_keep_dropped) that was killed.
+	rm_glob "$gd"/mdev-pipeline-dropped.?????? "$gd"/mdev-pipeline-dropped.*.diff.tmp
 	if [[ -n $owner && $owner != "$REPO" ]] && tree_dirty "$TREE" "$gd"; then
 		[[ -e $gd/mdev-pipeline-busy ]] ||
 			die $E_TREE "$TREE has a git am under way or changes of the clone $owner (a rebase by hand?); finish them there, or remove $TREE to drop them"
@@ -870,8 +876,6 @@ tree_guard() {
 tree_keep_dropped() {
 	local t=${EPOCHREALTIME//[.,]/} tmp diff head objects kept=()
 	diff=$2/mdev-pipeline-dropped.$t.diff
-	# The temp files of a copy that was killed (work_lock is held).
-	rm_glob "$2"/mdev-pipeline-dropped.?????? "$2"/mdev-pipeline-dropped.*.diff.tmp
 	tmp=$(mktemp -d "$2/mdev-pipeline-dropped.XXXXXX") || return 1
 	if ! head=$(git -C "$1" rev-parse -q --verify HEAD) ||
 		! objects=$(git -C "$1" rev-parse --path-format=absolute --git-path objects) ||

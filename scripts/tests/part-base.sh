@@ -375,13 +375,17 @@ echo "a gone command's token" >"$KGD/mdev-pipeline-busy"
 rm -rf "$KGD"/mdev-pipeline-dropped*
 mkdir "$KGD/rebase-apply" "$KGD/mdev-pipeline-dropped.AbC123"
 echo "a patch" >"$KGD/rebase-apply/0001"
-touch "$KGD/mdev-pipeline-dropped.1.diff.tmp"
+touch "$KGD/mdev-pipeline-dropped.1.diff.tmp" "$KGD/mdev-pipeline-dropped.1733200000123456.diff"
+mkdir "$KGD/mdev-pipeline-dropped-am.1733200000123456"
 expect "work dir: a git am of a killed command of another clone is moved aside and named" 0 \
 	'a copy: [^ ]*/mdev-pipeline-dropped-am\.[0-9]+\)' clone_run c1 run --no-deps
 f=("$KGD"/mdev-pipeline-dropped*)
-[[ ${#f[@]} -eq 1 && -f ${f[0]}/0001 && ${f[0]} == */mdev-pipeline-dropped-am.* && ! -e $KGD/rebase-apply ]] &&
-	ok "work dir: ...its files kept, no rebase-apply, no empty diff, no temp files left" ||
-	not_ok "work dir: ...its files kept, no rebase-apply, no empty diff, no temp files left: ${f[*]}"
+am=("$KGD"/mdev-pipeline-dropped-am.*)
+am=("${am[@]/*1733200000123456/}")
+[[ ${#f[@]} -eq 3 && -e $KGD/mdev-pipeline-dropped.1733200000123456.diff && -d $KGD/mdev-pipeline-dropped-am.1733200000123456 ]] &&
+	[[ -f $(printf '%s' "${am[@]}")/0001 && ! -e $KGD/rebase-apply ]] &&
+	ok "work dir: ...its files kept, earlier copies kept, no rebase-apply, no empty diff, no temp files left" ||
+	not_ok "work dir: ...its files kept, earlier copies kept, no rebase-apply, no empty diff, no temp files left: ${f[*]}"
 
 # ---- scripts/send, dry run: the series of a project identity in a
 # reserved domain, signed off by a co-developer whose name has a comma

@@ -432,12 +432,13 @@ hooks=$(tr '\n' ' ' <"$T/hooks" 2>/dev/null) || true
 	not_ok "at_exit: hooks ran: '$hooks' (want h2 h1)"
 # bg_wait: a command in a process group of its own (timeout's) ends
 # when its caller gets SIGTERM, or Ctrl-C, to its group.  The command
-# notes a SIGTERM; timeout would send it none, only SIGKILL after 60 s.
+# notes a SIGTERM, a second later, which the caller must wait for;
+# timeout would send it none, only SIGKILL after 60 s.
 for sig in TERM INT; do
 	rm -f "$T/bgw.on" "$T/bgw.term"
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	setsid env --default-signal=INT bash -c 'set -euo pipefail; . "$0/scripts/lib.sh"; bg_wait timeout -s KILL 60 \
-		bash -c "trap \"touch $1/bgw.term; exit 0\" TERM; touch $1/bgw.on; while :; do sleep 0.1; done"; echo ended' \
+		bash -c "trap \"sleep 1; touch $1/bgw.term; exit 0\" TERM; touch $1/bgw.on; while :; do sleep 0.1; done"; echo ended' \
 		"$REPO" "$T" >"$T/bgw.out" 2>&1 </dev/null &
 	b=$!
 	for _ in $(seq 300); do
