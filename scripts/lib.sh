@@ -70,20 +70,21 @@ die() {
 
 # at_exit FUNCTION: call FUNCTION when the command exits, before the
 # functions added earlier; the commands add theirs here rather than set
-# an EXIT trap of their own, which would replace this one.  tree_release
-# runs last.  A hook must neither exit nor expand an unset variable (it
-# would end the hooks after it).  Call at_exit, and mark a tree busy
-# (tree_guard), in the command's main shell only: a subshell or a
-# background job runs no EXIT trap, so its hooks would never run and
-# its marks never be taken back.  SIGTERM, SIGHUP and SIGINT are ignored
-# while the hooks run, so that a second kill or Ctrl-C does not cut them
-# short; the programs a hook starts inherit that (only SIGKILL stops
-# them).
+# an EXIT trap of their own, which would replace this one.  bg_wait_stop
+# runs first, tree_release last.  A hook must neither exit nor expand an
+# unset variable (it would end the hooks after it).  Call at_exit, and
+# mark a tree busy (tree_guard), in the command's main shell only: a
+# subshell or a background job runs no EXIT trap, so its hooks would
+# never run and its marks never be taken back.  SIGTERM, SIGHUP and
+# SIGINT are ignored while the hooks run, so that a second kill or
+# Ctrl-C does not cut them short; the programs a hook starts inherit
+# that (only SIGKILL stops them).
 EXIT_HOOKS=()
 at_exit() { EXIT_HOOKS=("$1" ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}); }
 exit_hooks() {
 	local h
 	trap '' TERM HUP INT
+	bg_wait_stop
 	for h in ${EXIT_HOOKS[@]+"${EXIT_HOOKS[@]}"}; do
 		"$h" || true
 	done
@@ -104,17 +105,14 @@ trap 'exit 143' TERM
 # bg_wait CMD...: run CMD, which may put itself in a process group of
 # its own (timeout does), and return its status.  It runs in the
 # background and is waited for with the wait builtin, which the TERM and
-# HUP traps above and Ctrl-C end at once; the command's exit hook then
-# sends SIGTERM to CMD's process group (or to CMD, if it made none) and
-# waits for CMD to end.  Call it in the command's main shell only (the
-# hook is added with at_exit).  Redirections on the call stay in force
-# while the exit hooks run after such a signal.
+# HUP traps above and Ctrl-C end at once; exit_hooks then calls
+# bg_wait_stop, which sends SIGTERM to CMD's process group (or to CMD, if
+# it made none) and waits for CMD to end.  Call it in the command's main
+# shell only (a subshell runs no EXIT trap).  Redirections on the call
+# stay in force while the exit hooks run after such a signal.
 BG_WAIT_PID=
-BG_WAIT_HOOK=
 bg_wait() {
 	local rc=0
-	[[ ${BG_WAIT_HOOK:-} ]] || at_exit bg_wait_stop
-	BG_WAIT_HOOK=1
 	"$@" &
 	BG_WAIT_PID=$!
 	wait "$BG_WAIT_PID" || rc=$?
@@ -122,7 +120,7 @@ bg_wait() {
 	return "$rc"
 }
 bg_wait_stop() {
-	[[ -n $BG_WAIT_PID ]] || return 0
+	[[ -n ${BG_WAIT_PID:-} ]] || return 0
 	kill -TERM -- "-$BG_WAIT_PID" 2>/dev/null || kill -TERM "$BG_WAIT_PID" 2>/dev/null || true
 	wait "$BG_WAIT_PID" 2>/dev/null || true
 }
@@ -636,22 +634,20 @@ base_src_done() {
 # for one that holds this lock and waits for KBUILD_LOCK.
 work_lock() {
 	if [[ ${MDEV_PIPELINE_LOCKED:-} == "$WORK" ]]; then
-		if [[ -z ${MDEV_PIPELINE_RUN:-} ]]; then
-			export MDEV_PIPELINE_RUN="$REPO $BASHPID $EPOCHREALTIME"
-			export MDEV_PIPELINE_MARKED=
+		[[ -z ${MDEV_PIPELINE_RUN:-} ]] || return 0
+	else
+		[[ -d $WORK && -d $KWORK ]] || mkdir -p "$WORK" "$KWORK"
+		exec 9>"$WORK/.lock"
+		flock -n 9 || die $E_TREE "another command is using $WORK; wait for it to finish"
+		if [[ $KWORK != "$WORK" ]]; then
+			exec 7>"$CACHE/work.lock"
+			flock -n 7 || die $E_TREE "a command of another clone is using $KWORK (the kernel trees and build dirs every clone shares); wait for it to finish"
 		fi
-		return 0
+		export MDEV_PIPELINE_LOCKED=$WORK
 	fi
-	[[ -d $WORK && -d $KWORK ]] || mkdir -p "$WORK" "$KWORK"
-	exec 9>"$WORK/.lock"
-	flock -n 9 || die $E_TREE "another command is using $WORK; wait for it to finish"
-	if [[ $KWORK != "$WORK" ]]; then
-		exec 7>"$CACHE/work.lock"
-		flock -n 7 || die $E_TREE "a command of another clone is using $KWORK (the kernel trees and build dirs every clone shares); wait for it to finish"
-	fi
-	export MDEV_PIPELINE_LOCKED=$WORK
-	# This command's token for tree_busy; its children, which hold the
-	# lock with it, keep it.
+	# This command's token for tree_busy (made here unless a command that
+	# holds the lock and runs this one made it); its children, which hold
+	# the lock with it, keep it.
 	export MDEV_PIPELINE_RUN="$REPO $BASHPID $EPOCHREALTIME"
 	export MDEV_PIPELINE_MARKED=
 }
@@ -880,11 +876,10 @@ tree_keep_dropped() {
 	if ! head=$(git -C "$1" rev-parse -q --verify HEAD) ||
 		! objects=$(git -C "$1" rev-parse --path-format=absolute --git-path objects) ||
 		! { [[ ! -e $2/index ]] || cp "$2/index" "$tmp/index"; } || ! mkdir "$tmp/objects" ||
-		! GIT_INDEX_FILE=$tmp/index GIT_OBJECT_DIRECTORY=$tmp/objects GIT_ALTERNATE_OBJECT_DIRECTORIES=$objects \
-			git -C "$1" add -A ||
-		! { printf '# HEAD %s\n' "$head" &&
-			GIT_INDEX_FILE=$tmp/index GIT_OBJECT_DIRECTORY=$tmp/objects GIT_ALTERNATE_OBJECT_DIRECTORIES=$objects \
-				git -C "$1" diff --cached --binary HEAD; } >"$diff.tmp"; then
+		! (
+			export GIT_INDEX_FILE=$tmp/index GIT_OBJECT_DIRECTORY=$tmp/objects GIT_ALTERNATE_OBJECT_DIRECTORIES=$objects
+			git -C "$1" add -A && printf '# HEAD %s\n' "$head" && git -C "$1" diff --cached --binary HEAD
+		) >"$diff.tmp"; then
 		rm -rf "$tmp" "$diff.tmp"
 		return 1
 	fi
