@@ -304,11 +304,15 @@ hold_end() {
 		sleep 0.1
 	done
 }
-# dropped_kept: the guard kept one copy, which holds the killed run's
-# change (hold_start removed the copies kept before).
-dropped_kept() {
+# dropped_ok WHAT: the killed run's change and the busy mark are gone,
+# and the guard kept one copy, which holds the change (hold_start
+# removed the copies kept before).
+dropped_ok() {
 	local f=("$KGD"/mdev-pipeline-dropped.*.diff)
-	[[ ${#f[@]} -eq 1 && -f ${f[0]} ]] && grep -q "^+left by a killed run" "${f[0]}"
+	! grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" && [[ ! -e $KGD/mdev-pipeline-busy ]] &&
+		[[ ${#f[@]} -eq 1 && -f ${f[0]} ]] && grep -q "^+left by a killed run" "${f[0]}" &&
+		ok "work dir: the change is gone, and so is the busy mark; the copy holds the change ($1)" ||
+		not_ok "work dir: the change is gone, and so is the busy mark; the copy holds the change ($1)"
 }
 # A run of the other clone killed in the middle of its work (the fake
 # kunit.py changes a file, then waits) by SIGKILL, which runs no trap, or
@@ -323,9 +327,7 @@ for sig in KILL TERM; do
 		not_ok "work dir: a run killed by SIG$sig leaves its change and its busy mark"
 	expect "work dir: a run after one of another clone killed by SIG$sig drops what it left, keeping a copy" 0 \
 		'ended in the middle of its work.*a copy: .*mdev-pipeline-dropped\.[0-9]+\.diff' clone_run c1 run --no-deps
-	! grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" && [[ ! -e $KGD/mdev-pipeline-busy ]] && dropped_kept &&
-		ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIG$sig)" ||
-		not_ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIG$sig)"
+	dropped_ok "SIG$sig"
 done
 # SIGTERM to the run's pid alone: the fake kunit.py goes on and changes
 # the tree after it; the run ends once it has ended, so its EXIT trap
@@ -357,9 +359,7 @@ f=("$KGD"/mdev-pipeline-dropped.*)
 	ok "work dir: ...the change and the busy mark are still there, no copy or temp dir left" ||
 	not_ok "work dir: ...the change and the busy mark are still there, no copy or temp dir left: ${f[*]}"
 expect "work dir: a run after it drops what it left, keeping a copy" 0 'ended in the middle of its work' clone_run c1 run --no-deps
-! grep -q "left by a killed run" "$KT/drivers/vfio/mdev/mdev_core.c" && [[ ! -e $KGD/mdev-pipeline-busy ]] && dropped_kept &&
-	ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIGTERM alone)" ||
-	not_ok "work dir: the change is gone, and so is the busy mark; the copy holds the change (SIGTERM alone)"
+dropped_ok "SIGTERM alone"
 # SIGTERM while the tree is clean: the EXIT trap takes the mark back.
 hold_start clean
 kill -TERM -- "-$held" 2>/dev/null || true
@@ -380,10 +380,12 @@ mkdir "$KGD/mdev-pipeline-dropped-am.1733200000123456"
 expect "work dir: a git am of a killed command of another clone is moved aside and named" 0 \
 	'a copy: [^ ]*/mdev-pipeline-dropped-am\.[0-9]+\)' clone_run c1 run --no-deps
 f=("$KGD"/mdev-pipeline-dropped*)
-am=("$KGD"/mdev-pipeline-dropped-am.*)
-am=("${am[@]/*1733200000123456/}")
+am='' # the git am's copy: the one not made above
+for d in "$KGD"/mdev-pipeline-dropped-am.*; do
+	[[ $d == */mdev-pipeline-dropped-am.1733200000123456 ]] || am=$d
+done
 [[ ${#f[@]} -eq 3 && -e $KGD/mdev-pipeline-dropped.1733200000123456.diff && -d $KGD/mdev-pipeline-dropped-am.1733200000123456 ]] &&
-	[[ -f $(printf '%s' "${am[@]}")/0001 && ! -e $KGD/rebase-apply ]] &&
+	[[ -f $am/0001 && ! -e $KGD/rebase-apply ]] &&
 	ok "work dir: ...its files kept, earlier copies kept, no rebase-apply, no empty diff, no temp files left" ||
 	not_ok "work dir: ...its files kept, earlier copies kept, no rebase-apply, no empty diff, no temp files left: ${f[*]}"
 
