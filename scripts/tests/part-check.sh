@@ -453,6 +453,60 @@ for sig in TERM INT; do
 		ok "bg_wait: SIG$sig to the caller's group ends it ($rc) and the command in timeout's group" ||
 		not_ok "bg_wait: SIG$sig: exit $rc (want $want), $([[ -e $T/bgw.term ]] && echo "the command got SIGTERM" || echo "the command got no SIGTERM") $(cat "$T/bgw.out")"
 done
+# A signal between bg_wait's fork and its BG_WAIT_PID=$!: the exit hook
+# ends the command all the same (its $! differs from the one before the
+# fork); one before the fork ends nothing, not the job $! named then.
+rm -f "$T/win.pid" "$T/win.term" "$T/keep.pid"
+lib "BG_WAIT_FROM=\${!:-none}
+	timeout -s KILL 60 bash -c 'trap \"touch $T/win.term; exit 0\" TERM; echo \$\$ >$T/win.pid; while :; do sleep 0.1; done' &
+	for _ in \$(seq 300); do [[ ! -s $T/win.pid ]] || break; sleep 0.1; done
+	kill -TERM \$BASHPID" >/dev/null 2>&1 || true
+# The command got SIGTERM (timeout would send none, only SIGKILL after
+# 60 s), and the caller waited for it to end.
+r=$([[ -e $T/win.term ]] && echo ended || echo "not ended")
+pkill -KILL -f -- "$T/win.pid" 2>/dev/null || true
+lib "sleep 60 & echo \$! >$T/keep.pid; BG_WAIT_FROM=\$!; kill -TERM \$BASHPID" >/dev/null 2>&1 || true
+keep=$(cat "$T/keep.pid" 2>/dev/null) || true
+if [[ $keep =~ ^[0-9]+$ && $keep -gt 1 ]]; then
+	kill -0 "$keep" 2>/dev/null && r+=", the job kept" || r+=", the job ended"
+	kill -KILL "$keep" 2>/dev/null || true
+else
+	r+=", no job"
+fi
+[[ $r == "ended, the job kept" ]] &&
+	ok "bg_wait: a signal right after the fork ends the command; one before it ends no job" ||
+	not_ok "bg_wait: a signal around the fork: $r (want: ended, the job kept)"
+# A command ended by SIGTERM or SIGHUP to its pid alone runs its hooks
+# once its foreground program has ended, then dies of that signal: its
+# caller sees the signal (a negative returncode in Python), not exit 143
+# or 129.
+for sig in TERM HUP; do
+	r=$(python3 - "$REPO" "$T" "$sig" <<'PY' 2>&1
+import os, signal, subprocess, sys, time
+repo, t, name = sys.argv[1:]
+for f in ("sig.on", "sig.hook"):
+    if os.path.exists(os.path.join(t, f)):
+        os.unlink(os.path.join(t, f))
+p = subprocess.Popen(["bash", "-c", 'set -euo pipefail; PROG=tests; . "$0/scripts/lib.sh"; '
+                      't=$1; h() { echo ran >"$t/sig.hook"; }; at_exit h; touch "$t/sig.on"; '
+                      'while :; do sleep 0.1; done; echo reached', repo, t],
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+for _ in range(300):
+    if os.path.exists(os.path.join(t, "sig.on")):
+        break
+    time.sleep(0.1)
+os.kill(p.pid, getattr(signal, "SIG" + name))
+out = p.communicate(timeout=30)[0].decode()
+print(" ".join(filter(None, [str(p.returncode),
+                             "hook ran" if os.path.exists(os.path.join(t, "sig.hook")) else "no hook",
+                             out.strip()])))
+PY
+	) || true
+	want="-$(kill -l "$sig") hook ran"
+	[[ $r == "$want" ]] &&
+		ok "lib: SIG$sig to the pid alone runs the hooks, then the command dies of it" ||
+		not_ok "lib: SIG$sig to the pid alone: '$r' (want '$want')"
+done
 # tree_busy and tree_release: a mark of this command's token that a
 # command it ran left (that one ended with the tree changed) is written
 # again and taken back at exit; one that a command running this one
