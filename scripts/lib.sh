@@ -136,17 +136,27 @@ bg_wait() {
 bg_wait_stop() {
 	local pid=${BG_WAIT_PID:-}
 	[[ -n $pid || -z ${BG_WAIT_FROM:-} || ${!:-none} == "$BG_WAIT_FROM" ]] || pid=$!
-	[[ -n $pid ]] || return 0
-	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	# The wait can return while other processes of the group still run
-	# (seen in the tests, rarely: timeout's status 143 within a
-	# millisecond of the signal, its command ending later): wait up to
-	# 10 s more for the group to go.
+	[[ -z $pid ]] || group_stop "$pid"
+}
+
+# group_stop PID: send SIGTERM to the process group of the background
+# job PID (to PID alone if it leads none), wait for PID, and up to 10 s
+# for the rest of its group.  The wait can return while other processes
+# of the group still run (seen in the tests, rarely: timeout's status
+# 143 within a millisecond of the signal, its command ending later).
+group_stop() {
+	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
 	for _ in $(seq 100); do
-		kill -0 -- "-$pid" 2>/dev/null || break
+		kill -0 -- "-$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
+}
+
+# patch_on_base PATCH: the copy of the test patch PATCH in kunit/base/,
+# adjusted to the code without the fixes, if there is one; else nothing.
+patch_on_base() {
+	[[ ! -f $REPO/kunit/base/${1##*/} ]] || echo "$REPO/kunit/base/${1##*/}"
 }
 
 # rm_glob PATH...: rm -rf the PATHs, the words of a glob; nothing when the
