@@ -1275,7 +1275,7 @@ get_maintainer_f() {
 
 # ---------------------------------------------------------------- kunit
 
-# build_dir CONFIG: the kept build dir of a config (normal, debug, qemu,
+# build_dir CONFIG: the kept build dir of a config (small, normal, debug, qemu,
 # bisect, kobject-release, mdevctl), <base>-<config>.  bisect shares the
 # normal dir: the two differ in the mtty sample alone, and kbuild rebuilds
 # only what depends on it.  kobject-release has a dir of its own:
@@ -1502,11 +1502,19 @@ kunit_make() {
 		--build_dir="$dir" "$@") >&2 || return 1
 	echo "\$ make -s -C $TREE ARCH=um O=$dir --jobs=${JOBS:-2} all </dev/null" >&2
 	make -s -C "$TREE" ARCH=um O="$dir" --jobs="${JOBS:-2}" all </dev/null >&2 || return 1
-	(cd "$TREE" && python3 - "$dir" <<'PY'
+	kconfig_landed "$dir"
+}
+
+# kconfig_landed DIR [FILE]: every option of FILE (by default the
+# kunitconfig kunit.py config kept in DIR) has its value in DIR/.config,
+# as kunit.py's own kunit_config code compares them (an option set to n
+# matches one that is absent); names each one that has not.
+kconfig_landed() {
+	(cd "$TREE" && python3 - "$1" "${2:-}" <<'PY'
 import os, sys
 sys.path.insert(0, "tools/testing/kunit")
 import kunit_config, kunit_kernel
-want = kunit_config.parse_file(kunit_kernel.get_old_kunitconfig_path(sys.argv[1]))
+want = kunit_config.parse_file(sys.argv[2] or kunit_kernel.get_old_kunitconfig_path(sys.argv[1]))
 config = kunit_config.parse_file(os.path.join(sys.argv[1], ".config"))
 if want.is_subset_of(config):
     sys.exit(0)
@@ -1519,6 +1527,37 @@ for e in want.as_entries():
 sys.exit(1)
 PY
 	) >&2
+}
+
+# kunit_make_small DIR: configure and build scripts/run's small UML
+# kernel in DIR (kunit/small.config).  Its .config comes from make
+# allnoconfig with KCONFIG_ALLCONFIG set to kunit/small.config, the
+# suite's .kunitconfig of the tree and Kconfig.fragment, in that order,
+# a line repeated among them kept once; it is made again when that input
+# differs from the one it was made from (DIR/small.allconfig), or the
+# .config lacks one of its options, or there is none, as kunit.py config
+# decides for kunit_make.  Then make's default goal, as kunit_make makes it
+# (make's syncconfig takes in a change of the tree's Kconfig, with the
+# default of a new option); then every option of the input must be in
+# the .config (kconfig_landed).
+kunit_make_small() {
+	local dir=$1 want
+	want=$dir/small.allconfig
+	mkdir -p "$dir"
+	awk '!seen[$0]++' "$REPO/kunit/small.config" "$TREE/drivers/vfio/mdev/.kunitconfig" \
+		"$REPO/Kconfig.fragment" >"$want.new" || return 1
+	if [[ -f $dir/.config ]] && cmp -s "$want.new" "$want" && kconfig_landed "$dir" "$want" 2>/dev/null; then
+		rm -f "$want.new"
+	else
+		rm -f "$want"
+		echo "\$ make -s -C $TREE ARCH=um O=$dir KCONFIG_ALLCONFIG=$want allnoconfig </dev/null" >&2
+		make -s -C "$TREE" ARCH=um O="$dir" KCONFIG_ALLCONFIG="$want.new" allnoconfig </dev/null >&2 ||
+			return 1
+		mv "$want.new" "$want"
+	fi
+	echo "\$ make -s -C $TREE ARCH=um O=$dir --jobs=${JOBS:-2} all </dev/null" >&2
+	make -s -C "$TREE" ARCH=um O="$dir" --jobs="${JOBS:-2}" all </dev/null >&2 || return 1
+	kconfig_landed "$dir" "$want"
 }
 
 # fragments_landed CONFIG FRAGMENT...: every option of the FRAGMENTs has

@@ -63,11 +63,16 @@ make_fake_kernel() {
 	# syncconfig drops one whose dependencies are no longer met, leaves
 	# the kernel and its release, and notes the times of mdev_core.c and
 	# of the .config (times kbuild would compare); "olddefconfig" keeps
-	# the last line of each option, as kconfig does; "modules_install"
-	# leaves the modules scripts/mdevctl-test boots with.
+	# the last line of each option, as kconfig does; "allnoconfig" writes
+	# the options KCONFIG_ALLCONFIG sets (the last line of each) to O's
+	# .config and notes that it ran in O/allnoconfig.runs;
+	# "modules_install" leaves the modules scripts/mdevctl-test boots with.
 	cat >"$d/Makefile" <<'EOF'
 kernelversion:
 	@echo 6.12.0-fake
+allnoconfig:
+	@tac "$(KCONFIG_ALLCONFIG)" | awk '{ s = $$0; sub(/^# /, "", s); sub(/[= ].*/, "", s) } /^CONFIG_/ && !seen[s]++' | tac >"$(O)/.config"
+	@echo allnoconfig >>"$(O)/allnoconfig.runs"
 olddefconfig:
 	@tac "$(O)/.config" | awk '{ s = $$0; sub(/^# /, "", s); sub(/[= ].*/, "", s) } !seen[s]++' | tac >"$(O)/.config.new"
 	@mv "$(O)/.config.new" "$(O)/.config"

@@ -74,7 +74,40 @@ env PROG=tests bash -c '. "$0/scripts/lib.sh" && exec {fd}</tmp && syncfs_fd "$f
 	$(git -C "$TREE" ls-tree base tools/drivers.link | cut -c1-6) == 120000 ]] &&
 	ok "cache: the base records an executable and a symlinked directory" ||
 	not_ok "cache: the base records an executable and a symlinked directory"
-expect "run: a failing case, exit 1" 1 'FAILED \(normal config\)' run_fake FAKE_FAIL=1 "$REPO/scripts/run" --no-deps
+# The small config (kunit/small.config): made by allnoconfig from the
+# three files, once; again when one of them changes; every option it
+# asks for must be in the .config after make.
+SD=$T/work/build/$MAINLINE-small
+if [[ -f $SD/small.allconfig && $(wc -l <"$SD/allnoconfig.runs") -eq 1 ]] &&
+	grep -q '^CONFIG_EXPERT=y$' "$SD/.config" && grep -q '^CONFIG_FAKE_SUITE=y$' "$SD/.config" &&
+	grep -q '^CONFIG_VFIO_MDEV_KUNIT_TEST=y$' "$SD/.config" &&
+	[[ $(grep -c '^CONFIG_KUNIT=y$' "$SD/small.allconfig") -eq 1 ]]; then
+	ok "run: the small kernel's .config is made once by allnoconfig from kunit/small.config, the suite's .kunitconfig and Kconfig.fragment"
+else
+	not_ok "run: the small kernel's .config from allnoconfig:"
+	sed 's/^/#   /' "$SD/small.allconfig" "$SD/allnoconfig.runs" 2>/dev/null
+fi
+expect "run: again, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+[[ $(wc -l <"$SD/allnoconfig.runs") -eq 1 ]] && ok "run: ...without making the .config again" ||
+	not_ok "run: ...without making the .config again ($(wc -l <"$SD/allnoconfig.runs") allnoconfig runs)"
+rm -f "$SD/.config"
+expect "run: without a .config, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+[[ $(wc -l <"$SD/allnoconfig.runs") -eq 2 && -f $SD/.config ]] && ok "run: ...and makes it again" ||
+	not_ok "run: ...and makes it again ($(wc -l <"$SD/allnoconfig.runs") allnoconfig runs)"
+echo CONFIG_FAKE_BEFORE=y >>"$SD/small.allconfig"
+expect "run: made from other input, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+[[ $(wc -l <"$SD/allnoconfig.runs") -eq 3 ]] && ! grep -q FAKE_BEFORE "$SD/small.allconfig" "$SD/.config" &&
+	ok "run: ...and makes it again from this input" ||
+	not_ok "run: ...and makes it again from this input ($(wc -l <"$SD/allnoconfig.runs") allnoconfig runs)"
+expect "run: an option of kunit/small.config the build drops fails the build, named" 6 \
+	'not in .*/\.config after the build: CONFIG_EXPERT=y \(it has: nothing\)' \
+	run_fake FAKE_DROP=CONFIG_EXPERT "$REPO/scripts/run" --no-deps
+expect "run: then, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+[[ $(wc -l <"$SD/allnoconfig.runs") -eq 4 ]] && ok "run: ...and makes the .config that lacked an option again" ||
+	not_ok "run: ...and makes the .config that lacked an option again ($(wc -l <"$SD/allnoconfig.runs") allnoconfig runs)"
+expect "run: --normal builds kunit.py's default set and passes" 0 'all tests passed \(normal config\)' \
+	run_fake "$REPO/scripts/run" --normal --no-deps
+expect "run: a failing case, exit 1" 1 'FAILED \(small config\)' run_fake FAKE_FAIL=1 "$REPO/scripts/run" --no-deps
 expect "run: a warning in the kernel log, exit 7" 7 'WARNING: CPU: 0 PID: 1 at lib/foo.c:1' \
 	run_fake FAKE_LOG=$'boot\nWARNING: CPU: 0 PID: 1 at lib/foo.c:1 foo+0x1/0x2\n' "$REPO/scripts/run" --no-deps
 expect "run: known noise in the kernel log passes" 0 'all tests passed' \
@@ -233,7 +266,7 @@ clone_run() {
 }
 KT=$CACHE/work/linux-$MAINLINE
 expect "work dir: a clone's run passes" 0 'all tests passed' clone_run c1 run --no-deps
-[[ -d $KT/.git && -d $CACHE/work/build/$MAINLINE-normal && -d $T/c1/.work/logs && ! -e $T/c1/.work/linux-$MAINLINE ]] &&
+[[ -d $KT/.git && -d $CACHE/work/build/$MAINLINE-small && -d $T/c1/.work/logs && ! -e $T/c1/.work/linux-$MAINLINE ]] &&
 	ok "work dir: tree and build dir in the cache's work/, logs in the clone's .work/" ||
 	not_ok "work dir: tree and build dir in the cache's work/, logs in the clone's .work/"
 exec {held}>"$CACHE/work.lock"
