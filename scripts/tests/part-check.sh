@@ -23,8 +23,9 @@ expect "run: no patches, exit 2" 2 'no patches in' \
 # ---- scripts/check --quick and --list
 # no_build_checks: the checks of scripts/check whose functions, followed
 # through every function of scripts/check and scripts/lib.sh they call,
-# never build or boot a kernel (kunit_build, kunit_make, kunit_exec, or a
-# run of scripts/mdevctl-test or scripts/stable); in the order of --list.
+# never build or boot a kernel (kunit_build, kunit_make, kunit_make_small,
+# kunit_exec, or a run of scripts/mdevctl-test or scripts/stable); in the
+# order of --list.
 no_build_checks() {
 	# shellcheck disable=SC2016 # "$REPO" is text the Python code looks for
 	"$REPO/scripts/check" --list | python3 -c '
@@ -45,7 +46,7 @@ for path in sys.argv[1:]:
                 name = None
             else:
                 body.append(line)
-build = re.compile(r"\b(kunit_build|kunit_make|kunit_exec)\b|\$REPO/scripts/(mdevctl-test|stable)\b")
+build = re.compile(r"\b(kunit_build|kunit_make|kunit_make_small|kunit_exec)\b|\$REPO/scripts/(mdevctl-test|stable)\b")
 def builds(f, seen):
     if f in seen:
         return False
@@ -395,6 +396,13 @@ suite_fake && grep -q '^PASS suite-normal' "$T/suite.out" &&
 	grep -q '^CONFIG_VFIO_MDEV_KUNIT_TEST=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
 	ok "suite-normal: the fake series is configured by kunit.py config with both kunitconfigs, built, and passes" ||
 	{ not_ok "suite-normal: the fake series:"; sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-normal.log" 2>/dev/null; }
+rm -rf "$T/swork"
+env WORK_DIR="$T/swork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
+	"$REPO/scripts/check" --no-deps suite-small >"$T/suite.out" 2>&1
+grep -q '^PASS suite-small' "$T/suite.out" && grep -q '^CONFIG_EXPERT=y$' "$T/swork/build/$MAINLINE-small/.config" &&
+	grep -q '^CONFIG_FAKE_SUITE=y$' "$T/swork/build/$MAINLINE-small/.config" &&
+	ok "suite-small: the fake series is configured by allnoconfig from kunit/small.config and the suite's options, built, and passes" ||
+	{ not_ok "suite-small: the fake series:"; sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-small.log" 2>/dev/null; }
 for opt in CONFIG_FAKE_SUITE CONFIG_VFIO_MDEV_KUNIT_TEST CONFIG_FAKE_UML; do
 	if ! suite_fake FAKE_DROP=$opt && grep -q '^FAIL suite-normal' "$T/suite.out" &&
 		grep -q "^not in .*/\.config after the build: $opt=y (it has: nothing)" "$T/swork/check/suite-normal.log"; then
