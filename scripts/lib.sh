@@ -1531,9 +1531,11 @@ PY
 
 # kunit_make_small DIR: configure and build scripts/run's small UML
 # kernel in DIR (kunit/small.config).  Its .config comes from make
-# allnoconfig with KCONFIG_ALLCONFIG set to kunit/small.config, the
-# suite's .kunitconfig of the tree and Kconfig.fragment, in that order,
-# a line repeated among them kept once; it is made again when that input
+# allnoconfig with KCONFIG_ALLCONFIG set to kunit/small.config (without
+# the options the tree's Kconfig files do not define, as
+# KUNIT_AUTORUN_ENABLED on 6.12 and 6.1), the suite's .kunitconfig of the
+# tree and Kconfig.fragment, in that order, a line repeated among them
+# kept once; it is made again when that input
 # differs from the one it was made from (DIR/small.allconfig), or the
 # .config lacks one of its options, or there is none, as kunit.py config
 # decides for kunit_make.  Then make's default goal, as kunit_make makes it
@@ -1544,8 +1546,13 @@ kunit_make_small() {
 	local dir=$1 want
 	want=$dir/small.allconfig
 	mkdir -p "$dir"
-	awk '!seen[$0]++' "$REPO/kunit/small.config" "$TREE/drivers/vfio/mdev/.kunitconfig" \
+	awk 'NR == FNR { d[$2] = 1; next }
+		!/^CONFIG_/ || (substr($0, 8, index($0, "=") - 8) in d)' \
+		<(grep -rhoE --include='Kconfig*' '^(menu)?config [A-Za-z0-9_]+' "$TREE" || true) \
+		"$REPO/kunit/small.config" >"$want.small" || return 1
+	awk '!seen[$0]++' "$want.small" "$TREE/drivers/vfio/mdev/.kunitconfig" \
 		"$REPO/Kconfig.fragment" >"$want.new" || return 1
+	rm -f "$want.small"
 	if [[ -f $dir/.config ]] && cmp -s "$want.new" "$want" && kconfig_landed "$dir" "$want" 2>/dev/null; then
 		rm -f "$want.new"
 	else

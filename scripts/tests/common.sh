@@ -89,6 +89,10 @@ modules_install:
 		touch "$(INSTALL_MOD_PATH)/lib/modules/6.12.0-fake/kernel/$$m.ko"; done
 EOF
 	printf '/*\n' >"$d/.gitignore"
+	# The options of kunit/small.config, but KUNIT_AUTORUN_ENABLED, as a
+	# tree before 6.13 defines them (one a menuconfig).
+	sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/config \1/p' "$REPO/kunit/small.config" |
+		sed '/^config KUNIT_AUTORUN_ENABLED$/d; s/^config EXPERT$/menuconfig EXPERT/' >"$d/Kconfig"
 	for i in 1 2 3 4 5 6 7 8; do echo "line $i"; done >"$d/drivers/vfio/mdev/mdev_core.c"
 	# An executable script, a symlink to a file and one to a directory, a
 	# name with a quote: the modes and names the base commit records.
