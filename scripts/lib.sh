@@ -1505,12 +1505,13 @@ kunit_make() {
 	kconfig_landed "$dir"
 }
 
-# kconfig_landed DIR [FILE]: every option of FILE (by default the
-# kunitconfig kunit.py config kept in DIR) has its value in DIR/.config,
+# kconfig_landed DIR [FILE [WHEN]]: every option of FILE (by default the
+# kunitconfig kunit.py config kept in DIR) has its value in DIR/.config
+# after WHEN ("the build" by default),
 # as kunit.py's own kunit_config code compares them (an option set to n
 # matches one that is absent); names each one that has not.
 kconfig_landed() {
-	(cd "$TREE" && python3 - "$1" "${2:-}" <<'PY'
+	(cd "$TREE" && python3 - "$1" "${2:-}" "${3:-the build}" <<'PY'
 import os, sys
 sys.path.insert(0, "tools/testing/kunit")
 import kunit_config, kunit_kernel
@@ -1522,7 +1523,7 @@ have = {e.name: e.value for e in config.as_entries()}
 for e in want.as_entries():
     h = have.get(e.name)
     if (h is None and e.value != "n") or (h is not None and h != e.value):
-        print("not in %s/.config after the build: %s (it has: %s)" % (sys.argv[1], e,
+        print("not in %s/.config after %s: %s (it has: %s)" % (sys.argv[1], sys.argv[3], e,
               "nothing" if h is None else kunit_config.KconfigEntry(e.name, h)))
 sys.exit(1)
 PY
@@ -1531,37 +1532,35 @@ PY
 
 # kunit_make_small DIR: configure and build scripts/run's small UML
 # kernel in DIR (kunit/small.config).  Its .config comes from make
-# allnoconfig with KCONFIG_ALLCONFIG set to kunit/small.config (without
-# the options the tree's Kconfig files do not define, as
-# KUNIT_AUTORUN_ENABLED on 6.12 and 6.1), the suite's .kunitconfig of the
-# tree and Kconfig.fragment, in that order, a line repeated among them
-# kept once; it is made again when that input
-# differs from the one it was made from (DIR/small.allconfig), or the
-# .config lacks one of its options, or there is none, as kunit.py config
-# decides for kunit_make.  Then make's default goal, as kunit_make makes it
-# (make's syncconfig takes in a change of the tree's Kconfig, with the
-# default of a new option); then every option of the input must be in
-# the .config (kconfig_landed).
+# allnoconfig, run every time, with KCONFIG_ALLCONFIG set to
+# DIR/small.allconfig: the option lines of kunit/small.config whose
+# option the tree's Kconfig files define (not KUNIT_AUTORUN_ENABLED on
+# 6.12 and 6.1), then those of the tree's drivers/vfio/mdev/.kunitconfig
+# and of Kconfig.fragment, a line repeated among them kept once.
+# allnoconfig leaves a .config that it would write the same untouched
+# ("No change to .config"): nothing rebuilds for it.  A .config that
+# something else changed (a kunit.py build in DIR, a new Kconfig option
+# that make's syncconfig gave its default) is made small again.  Every
+# option of the input must be in the .config after allnoconfig, before
+# a build of minutes, and after make's default goal (kconfig_landed).
 kunit_make_small() {
 	local dir=$1 want
 	want=$dir/small.allconfig
 	mkdir -p "$dir"
-	awk 'NR == FNR { d[$2] = 1; next }
-		!/^CONFIG_/ || (substr($0, 8, index($0, "=") - 8) in d)' \
-		<(grep -rhoE --include='Kconfig*' '^(menu)?config [A-Za-z0-9_]+' "$TREE" || true) \
-		"$REPO/kunit/small.config" >"$want.small" || return 1
-	awk '!seen[$0]++' "$want.small" "$TREE/drivers/vfio/mdev/.kunitconfig" \
-		"$REPO/Kconfig.fragment" >"$want.new" || return 1
-	rm -f "$want.small"
-	if [[ -f $dir/.config ]] && cmp -s "$want.new" "$want" && kconfig_landed "$dir" "$want" 2>/dev/null; then
-		rm -f "$want.new"
-	else
-		rm -f "$want"
-		echo "\$ make -s -C $TREE ARCH=um O=$dir KCONFIG_ALLCONFIG=$want allnoconfig </dev/null" >&2
-		make -s -C "$TREE" ARCH=um O="$dir" KCONFIG_ALLCONFIG="$want.new" allnoconfig </dev/null >&2 ||
-			return 1
-		mv "$want.new" "$want"
-	fi
+	awk 'FILENAME == ARGV[1] { d[$2] = 1; next }
+		{ l = $0; sub(/^# /, "", l) }
+		l ~ /^CONFIG_[A-Za-z0-9_]+(=| is not set$)/ {
+			s = substr(l, 8); sub(/[= ].*/, "", s)
+			if (s in d) print
+			else if (FILENAME != ARGV[2]) print
+		}' <(grep -rhoE --include='Kconfig*' '^(menu)?config [A-Za-z0-9_]+' "$TREE" || true) \
+		"$REPO/kunit/small.config" "$TREE/drivers/vfio/mdev/.kunitconfig" "$REPO/Kconfig.fragment" |
+		awk '!seen[$0]++' >"$want" || return 1
+	grep -q '^CONFIG_64BIT=y$' "$want" ||
+		{ say "$TREE: no Kconfig file defines 64BIT; not a kernel tree?"; return 1; }
+	echo "\$ make -s -C $TREE ARCH=um O=$dir KCONFIG_ALLCONFIG=$want allnoconfig </dev/null" >&2
+	make -s -C "$TREE" ARCH=um O="$dir" KCONFIG_ALLCONFIG="$want" allnoconfig </dev/null >&2 || return 1
+	kconfig_landed "$dir" "$want" allnoconfig || return 1
 	echo "\$ make -s -C $TREE ARCH=um O=$dir --jobs=${JOBS:-2} all </dev/null" >&2
 	make -s -C "$TREE" ARCH=um O="$dir" --jobs="${JOBS:-2}" all </dev/null >&2 || return 1
 	kconfig_landed "$dir" "$want"

@@ -63,16 +63,19 @@ make_fake_kernel() {
 	# syncconfig drops one whose dependencies are no longer met, leaves
 	# the kernel and its release, and notes the times of mdev_core.c and
 	# of the .config (times kbuild would compare); "olddefconfig" keeps
-	# the last line of each option, as kconfig does; "allnoconfig" writes
-	# the options KCONFIG_ALLCONFIG sets (the last line of each) to O's
-	# .config and notes that it ran in O/allnoconfig.runs;
+	# the last line of each option, as kconfig does; "allnoconfig" makes
+	# O's .config of the options KCONFIG_ALLCONFIG sets (the last line of
+	# each), without the one FAKE_NOCONF names (as one whose dependencies
+	# are unmet), and leaves a .config that is the same untouched, as
+	# kconfig does;
 	# "modules_install" leaves the modules scripts/mdevctl-test boots with.
 	cat >"$d/Makefile" <<'EOF'
 kernelversion:
 	@echo 6.12.0-fake
 allnoconfig:
-	@tac "$(KCONFIG_ALLCONFIG)" | awk '{ s = $$0; sub(/^# /, "", s); sub(/[= ].*/, "", s) } /^CONFIG_/ && !seen[s]++' | tac >"$(O)/.config"
-	@echo allnoconfig >>"$(O)/allnoconfig.runs"
+	@tac "$(KCONFIG_ALLCONFIG)" | awk '{ s = $$0; sub(/^# /, "", s); sub(/[= ].*/, "", s) } /^CONFIG_/ && !seen[s]++' | tac >"$(O)/.config.new"
+	@[ -z "$(FAKE_NOCONF)" ] || sed -i "/^$(FAKE_NOCONF)=/d" "$(O)/.config.new"
+	@if cmp -s "$(O)/.config.new" "$(O)/.config"; then rm "$(O)/.config.new"; else mv "$(O)/.config.new" "$(O)/.config"; fi
 olddefconfig:
 	@tac "$(O)/.config" | awk '{ s = $$0; sub(/^# /, "", s); sub(/[= ].*/, "", s) } !seen[s]++' | tac >"$(O)/.config.new"
 	@mv "$(O)/.config.new" "$(O)/.config"
@@ -214,7 +217,7 @@ def get_old_kunitconfig_path(build_dir):
 EOF
 	mkdir -p "$d/tools/testing/kunit/configs"
 	echo CONFIG_FAKE_UML=y >"$d/tools/testing/kunit/configs/arch_uml.config"
-	printf 'CONFIG_FAKE_SUITE=y\n# CONFIG_FAKE_OFF is not set\n' >"$d/drivers/vfio/mdev/.kunitconfig"
+	printf 'CONFIG_KUNIT=y\nCONFIG_FAKE_SUITE=y\n# CONFIG_FAKE_OFF is not set\n' >"$d/drivers/vfio/mdev/.kunitconfig"
 }
 
 make_fake_kernel "$T/src/linux-source-6.12"

@@ -74,38 +74,35 @@ env PROG=tests bash -c '. "$0/scripts/lib.sh" && exec {fd}</tmp && syncfs_fd "$f
 	$(git -C "$TREE" ls-tree base tools/drivers.link | cut -c1-6) == 120000 ]] &&
 	ok "cache: the base records an executable and a symlinked directory" ||
 	not_ok "cache: the base records an executable and a symlinked directory"
-# The small config (kunit/small.config): made by allnoconfig from the
-# three files, once; again when one of them changes; every option it
-# asks for must be in the .config after make.
+# The small config (kunit/small.config): allnoconfig of its options
+# that the tree defines, the suite's and Kconfig.fragment's, on every
+# run; every option asked for must be in the .config after allnoconfig
+# and after the build.
 SD=$T/work/build/$MAINLINE-small
-if [[ -f $SD/small.allconfig && $(wc -l <"$SD/allnoconfig.runs") -eq 1 ]] &&
-	grep -q '^CONFIG_EXPERT=y$' "$SD/.config" && grep -q '^CONFIG_FAKE_SUITE=y$' "$SD/.config" &&
+if grep -q '^CONFIG_EXPERT=y$' "$SD/.config" && grep -q '^CONFIG_FAKE_SUITE=y$' "$SD/.config" &&
 	grep -q '^CONFIG_VFIO_MDEV_KUNIT_TEST=y$' "$SD/.config" &&
 	[[ $(grep -c '^CONFIG_KUNIT=y$' "$SD/small.allconfig") -eq 1 ]] &&
-	! grep -q KUNIT_AUTORUN_ENABLED "$SD/small.allconfig"; then
-	ok "run: the small kernel's .config is made once by allnoconfig from kunit/small.config (an option the tree does not define left out), the suite's .kunitconfig and Kconfig.fragment"
+	grep -q '^# CONFIG_FAKE_OFF is not set$' "$SD/small.allconfig" &&
+	! grep -q '^CONFIG_KUNIT_AUTORUN_ENABLED' "$SD/small.allconfig" && ! grep -qv 'CONFIG_' "$SD/small.allconfig"; then
+	ok "run: the small kernel's .config comes from allnoconfig of kunit/small.config (less an option the tree does not define), the suite's .kunitconfig and Kconfig.fragment, each line once"
 else
 	not_ok "run: the small kernel's .config from allnoconfig:"
-	sed 's/^/#   /' "$SD/small.allconfig" "$SD/allnoconfig.runs" 2>/dev/null
+	sed 's/^/#   /' "$SD/small.allconfig" "$SD/.config" 2>/dev/null
 fi
-expect "run: again, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
-[[ $(wc -l <"$SD/allnoconfig.runs") -eq 1 ]] && ok "run: ...without making the .config again" ||
-	not_ok "run: ...without making the .config again ($(wc -l <"$SD/allnoconfig.runs") allnoconfig runs)"
-rm -f "$SD/.config"
-expect "run: without a .config, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
-[[ $(wc -l <"$SD/allnoconfig.runs") -eq 2 && -f $SD/.config ]] && ok "run: ...and makes it again" ||
-	not_ok "run: ...and makes it again ($(wc -l <"$SD/allnoconfig.runs") allnoconfig runs)"
-echo CONFIG_FAKE_BEFORE=y >>"$SD/small.allconfig"
-expect "run: made from other input, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
-[[ $(wc -l <"$SD/allnoconfig.runs") -eq 3 ]] && ! grep -q FAKE_BEFORE "$SD/small.allconfig" "$SD/.config" &&
-	ok "run: ...and makes it again from this input" ||
-	not_ok "run: ...and makes it again from this input ($(wc -l <"$SD/allnoconfig.runs") allnoconfig runs)"
-expect "run: an option of kunit/small.config the build drops fails the build, named" 6 \
+echo CONFIG_FAKE_ALL_TESTS=y >>"$SD/.config"
+expect "run: with a .config changed by another command, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
+! grep -q FAKE_ALL_TESTS "$SD/.config" && ok "run: ...and makes the small .config again" ||
+	not_ok "run: ...and makes the small .config again"
+n=$(wc -l <"$SD/config.times")
+expect "run: an option allnoconfig does not set fails before the build, named" 6 \
+	'not in .*/\.config after allnoconfig: CONFIG_EXPERT=y \(it has: nothing\)' \
+	run_fake FAKE_NOCONF=CONFIG_EXPERT "$REPO/scripts/run" --no-deps
+[[ $(wc -l <"$SD/config.times") -eq $n ]] && ok "run: ...without building" ||
+	not_ok "run: ...without building"
+expect "run: an option the build drops fails the build, named" 6 \
 	'not in .*/\.config after the build: CONFIG_EXPERT=y \(it has: nothing\)' \
 	run_fake FAKE_DROP=CONFIG_EXPERT "$REPO/scripts/run" --no-deps
 expect "run: then, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
-[[ $(wc -l <"$SD/allnoconfig.runs") -eq 4 ]] && ok "run: ...and makes the .config that lacked an option again" ||
-	not_ok "run: ...and makes the .config that lacked an option again ($(wc -l <"$SD/allnoconfig.runs") allnoconfig runs)"
 expect "run: --normal builds kunit.py's default set and passes" 0 'all tests passed \(normal config\)' \
 	run_fake "$REPO/scripts/run" --normal --no-deps
 expect "run: a failing case, exit 1" 1 'FAILED \(small config\)' run_fake FAKE_FAIL=1 "$REPO/scripts/run" --no-deps
