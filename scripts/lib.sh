@@ -1492,8 +1492,10 @@ kunit_build() {
 # the log).  A new int or hex option whose default is not valid stops
 # make on 6.12 and later; on 6.1 one without a default makes kconfig ask
 # again without end, under kunit.py build as well.  UML only: run_suite
-# and scripts/stable build no other arch.  scripts/run and scripts/bench
-# build with kunit.py build, as the cover letter's command does.
+# and scripts/stable build no other arch.  scripts/run --normal, --debug
+# and --qemu, and scripts/bench build with kunit.py build, as the cover
+# letter's command does; scripts/run and suite-small with
+# kunit_make_small.
 kunit_make() {
 	local dir=$1
 	shift
@@ -1548,11 +1550,12 @@ kunit_make_small() {
 	want=$dir/small.allconfig
 	mkdir -p "$dir"
 	awk 'FILENAME == ARGV[1] { d[$2] = 1; next }
-		{ l = $0; sub(/^# /, "", l) }
-		l ~ /^CONFIG_[A-Za-z0-9_]+(=| is not set$)/ {
-			s = substr(l, 8); sub(/[= ].*/, "", s)
-			if (s in d) print
-			else if (FILENAME != ARGV[2]) print
+		/^CONFIG_[A-Za-z0-9_]+=/ || /^# CONFIG_[A-Za-z0-9_]+ is not set$/ {
+			s = $0; sub(/^# /, "", s); s = substr(s, 8); sub(/[= ].*/, "", s)
+			if (FILENAME != ARGV[2] || s in d)
+				print
+			else
+				printf "left out of kunit/small.config (no Kconfig file of the tree defines it): CONFIG_%s\n", s >"/dev/stderr"
 		}' <(grep -rhoE --include='Kconfig*' '^(menu)?config [A-Za-z0-9_]+' "$TREE" || true) \
 		"$REPO/kunit/small.config" "$TREE/drivers/vfio/mdev/.kunitconfig" "$REPO/Kconfig.fragment" |
 		awk '!seen[$0]++' >"$want" || return 1

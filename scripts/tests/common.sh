@@ -73,7 +73,7 @@ make_fake_kernel() {
 kernelversion:
 	@echo 6.12.0-fake
 allnoconfig:
-	@tac "$(KCONFIG_ALLCONFIG)" | awk '{ s = $$0; sub(/^# /, "", s); sub(/[= ].*/, "", s) } /^CONFIG_/ && !seen[s]++' | tac >"$(O)/.config.new"
+	@tac "$(KCONFIG_ALLCONFIG)" | awk '{ s = $$0; sub(/^# /, "", s); sub(/[= ].*/, "", s) } !seen[s]++ && /^CONFIG_/' | tac >"$(O)/.config.new"
 	@[ -z "$(FAKE_NOCONF)" ] || sed -i "/^$(FAKE_NOCONF)=/d" "$(O)/.config.new"
 	@if cmp -s "$(O)/.config.new" "$(O)/.config"; then rm "$(O)/.config.new"; else mv "$(O)/.config.new" "$(O)/.config"; fi
 olddefconfig:
@@ -217,7 +217,8 @@ def get_old_kunitconfig_path(build_dir):
 EOF
 	mkdir -p "$d/tools/testing/kunit/configs"
 	echo CONFIG_FAKE_UML=y >"$d/tools/testing/kunit/configs/arch_uml.config"
-	printf 'CONFIG_KUNIT=y\nCONFIG_FAKE_SUITE=y\n# CONFIG_FAKE_OFF is not set\n' >"$d/drivers/vfio/mdev/.kunitconfig"
+	printf '# a note\n\nCONFIG_KUNIT=y\nCONFIG_FAKE_SUITE=y\n# CONFIG_FAKE_OFF is not set\n# CONFIG_FAKE_NOTE=y is a note\n' \
+		>"$d/drivers/vfio/mdev/.kunitconfig"
 }
 
 make_fake_kernel "$T/src/linux-source-6.12"
