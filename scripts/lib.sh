@@ -1537,7 +1537,8 @@ PY
 # allnoconfig, run every time, with KCONFIG_ALLCONFIG set to
 # DIR/small.allconfig: the option lines of kunit/small.config whose
 # option the tree's Kconfig files define (not KUNIT_AUTORUN_ENABLED on
-# 6.12 and 6.1), then those of the tree's drivers/vfio/mdev/.kunitconfig
+# 6.12 and 6.1; each one left out is named), then those of the tree's
+# drivers/vfio/mdev/.kunitconfig
 # and of Kconfig.fragment, a line repeated among them kept once.
 # allnoconfig leaves a .config that it would write the same untouched
 # ("No change to .config"): nothing rebuilds for it.  A .config that
@@ -1549,14 +1550,14 @@ kunit_make_small() {
 	local dir=$1 want
 	want=$dir/small.allconfig
 	mkdir -p "$dir"
-	awk 'FILENAME == ARGV[1] { d[$2] = 1; next }
+	awk -v prog="$PROG" 'FILENAME == ARGV[1] { d[$2] = 1; next }
 		/^CONFIG_[A-Za-z0-9_]+=/ || /^# CONFIG_[A-Za-z0-9_]+ is not set$/ {
 			s = $0; sub(/^# /, "", s); s = substr(s, 8); sub(/[= ].*/, "", s)
 			if (FILENAME != ARGV[2] || s in d)
 				print
 			else
-				printf "left out of kunit/small.config (no Kconfig file of the tree defines it): CONFIG_%s\n", s >"/dev/stderr"
-		}' <(grep -rhoE --include='Kconfig*' '^(menu)?config [A-Za-z0-9_]+' "$TREE" || true) \
+				printf "%s: left out of kunit/small.config (no Kconfig file of the tree defines it): CONFIG_%s\n", prog, s >"/dev/stderr"
+		}' <(grep -rhoE --include='Kconfig*' '^[[:space:]]*(menu)?config [A-Za-z0-9_]+' "$TREE" || true) \
 		"$REPO/kunit/small.config" "$TREE/drivers/vfio/mdev/.kunitconfig" "$REPO/Kconfig.fragment" |
 		awk '!seen[$0]++' >"$want" || return 1
 	grep -q '^CONFIG_64BIT=y$' "$want" ||

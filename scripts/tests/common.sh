@@ -93,9 +93,9 @@ modules_install:
 EOF
 	printf '/*\n' >"$d/.gitignore"
 	# The options of kunit/small.config, but KUNIT_AUTORUN_ENABLED, as a
-	# tree before 6.13 defines them (one a menuconfig).
+	# tree of 6.12 defines them (one a menuconfig, one indented).
 	sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/config \1/p' "$REPO/kunit/small.config" |
-		sed '/^config KUNIT_AUTORUN_ENABLED$/d; s/^config EXPERT$/menuconfig EXPERT/' >"$d/Kconfig"
+		sed '/^config KUNIT_AUTORUN_ENABLED$/d; s/^config EXPERT$/menuconfig EXPERT/; s/^config BUG$/\tconfig BUG/' >"$d/Kconfig"
 	for i in 1 2 3 4 5 6 7 8; do echo "line $i"; done >"$d/drivers/vfio/mdev/mdev_core.c"
 	# An executable script, a symlink to a file and one to a directory, a
 	# name with a quote: the modes and names the base commit records.
@@ -133,6 +133,8 @@ for a in sys.argv[2:]:
 bd = opts["--build_dir"]
 if cmd in ("build", "config"):
     os.makedirs(bd, exist_ok=True)
+    if cmd == "build":
+        open(os.path.join(bd, "kunit.py.builds"), "a").write("build\n")
     if cmd == "config":
         lines = []
         for path in ["tools/testing/kunit/configs/arch_uml.config"] + kconfigs:

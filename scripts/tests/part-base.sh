@@ -84,14 +84,15 @@ if grep -q '^CONFIG_EXPERT=y$' "$SD/.config" && grep -q '^CONFIG_FAKE_SUITE=y$' 
 	[[ $(grep -c '^CONFIG_KUNIT=y$' "$SD/small.allconfig") -eq 1 ]] &&
 	grep -q '^# CONFIG_FAKE_OFF is not set$' "$SD/small.allconfig" &&
 	! grep -q '^CONFIG_KUNIT_AUTORUN_ENABLED' "$SD/small.allconfig" && ! grep -q FAKE_NOTE "$SD/small.allconfig" &&
+	grep -q '^CONFIG_BUG=y$' "$SD/small.allconfig" &&
 	! grep -qv '^CONFIG_\|^# CONFIG_.* is not set$' "$SD/small.allconfig"; then
-	ok "run: the small kernel's .config comes from allnoconfig of kunit/small.config (less an option the tree does not define), the suite's .kunitconfig and Kconfig.fragment, each line once"
+	ok "run: the small kernel's .config comes from allnoconfig of kunit/small.config (less an option the tree does not define; one defined indented kept), the suite's .kunitconfig and Kconfig.fragment, each line once"
 else
 	not_ok "run: the small kernel's .config from allnoconfig:"
 	sed 's/^/#   /' "$SD/small.allconfig" "$SD/.config" 2>/dev/null
 fi
 expect "run: names the option of kunit/small.config that the tree does not define" 0 \
-	'left out of kunit/small.config \(no Kconfig file of the tree defines it\): CONFIG_KUNIT_AUTORUN_ENABLED$' \
+	'^run: left out of kunit/small.config \(no Kconfig file of the tree defines it\): CONFIG_KUNIT_AUTORUN_ENABLED$' \
 	run_fake "$REPO/scripts/run" --no-deps
 [[ $(tail -n2 "$SD/config.times" | uniq | wc -l) -eq 1 ]] &&
 	ok "run: ...and leaves the .config of the run before untouched" ||
@@ -99,7 +100,8 @@ expect "run: names the option of kunit/small.config that the tree does not defin
 # shellcheck disable=SC2016 # expanded by the inner bash
 expect "run: a tree whose Kconfig files define nothing stops before allnoconfig" 1 'no Kconfig file defines 64BIT' \
 	env PROG=tests bash -c 'mkdir -p "$1/drivers/vfio/mdev" && : >"$1/drivers/vfio/mdev/.kunitconfig" &&
-		. "$0/scripts/lib.sh" && TREE=$1 && kunit_make_small "$2"' "$REPO" "$T/nokconfig" "$T/nokconfig-build"
+		cp "$3" "$1/Makefile" && . "$0/scripts/lib.sh" && TREE=$1 && kunit_make_small "$2"' \
+	"$REPO" "$T/nokconfig" "$T/nokconfig-build" "$T/src/linux-source-6.12/Makefile"
 [[ -d $T/nokconfig-build && ! -e $T/nokconfig-build/.config ]] && ok "run: ...and makes no .config" ||
 	not_ok "run: ...and makes no .config"
 echo CONFIG_FAKE_ALL_TESTS=y >>"$SD/.config"
@@ -118,7 +120,7 @@ expect "run: an option the build drops fails the build, named" 6 \
 expect "run: then, passes" 0 'all tests passed' run_fake "$REPO/scripts/run" --no-deps
 expect "run: --normal builds kunit.py's default set and passes" 0 'all tests passed \(normal config\)' \
 	run_fake "$REPO/scripts/run" --normal --no-deps
-[[ -f $T/work/build/$MAINLINE-normal/test.log &&
+[[ -f $T/work/build/$MAINLINE-normal/kunit.py.builds &&
 	! -e $T/work/build/$MAINLINE-normal/small.allconfig ]] &&
 	ok "run: ...through kunit.py, in the normal build dir" || not_ok "run: ...through kunit.py, in the normal build dir"
 expect "run: a failing case, exit 1" 1 'FAILED \(small config\)' run_fake FAKE_FAIL=1 "$REPO/scripts/run" --no-deps
