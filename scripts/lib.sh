@@ -1380,11 +1380,16 @@ kunit_arch() {
 # with its seccomp userspace.  kobject-release: UML's basic time-travel
 # mode (kunit/kobject-release.kunitconfig): the clock skips ahead while
 # the kernel is idle, so the 1-4 s that each release waits pass at once.
+# The configs with kunit/debug.kunitconfig (debug, kobject-release, qemu):
+# kasan_multi_shot, or KASAN prints only the first report of a boot.
 kunit_boot_args() {
 	echo log_buf_len=4M
 	case $1 in
 	debug) printf '%s\n' seccomp=on ncpus=2 ;;
 	kobject-release) echo time-travel ;;
+	esac
+	case $1 in
+	debug | kobject-release | qemu) echo kasan_multi_shot ;;
 	esac
 }
 
@@ -1509,9 +1514,9 @@ kunit_make() {
 
 # kconfig_landed DIR [FILE [WHEN]]: every option of FILE (by default the
 # kunitconfig kunit.py config kept in DIR) has its value in DIR/.config
-# after WHEN ("the build" by default),
-# as kunit.py's own kunit_config code compares them (an option set to n
-# matches one that is absent); names each one that has not.
+# after WHEN ("the build" by default), as kunit.py's own kunit_config
+# code compares them (an option set to n matches one that is absent);
+# names each one that has not.
 kconfig_landed() {
 	(cd "$TREE" && python3 - "$1" "${2:-}" "${3:-the build}" <<'PY'
 import os, sys
@@ -1538,8 +1543,8 @@ PY
 # DIR/small.allconfig: the option lines of kunit/small.config whose
 # option the tree's Kconfig files define (not KUNIT_AUTORUN_ENABLED on
 # 6.12 and 6.1; each one left out is named), then those of the tree's
-# drivers/vfio/mdev/.kunitconfig
-# and of Kconfig.fragment, a line repeated among them kept once.
+# drivers/vfio/mdev/.kunitconfig and of Kconfig.fragment, a line
+# repeated among them kept once.
 # allnoconfig leaves a .config that it would write the same untouched
 # ("No change to .config"): nothing rebuilds for it.  A .config that
 # something else changed (a kunit.py build in DIR, a new Kconfig option
