@@ -381,30 +381,32 @@ fi
 # in the .config.  The fake .kunitconfig's option not set is absent from
 # the fake .config: the run passes, as kunit_make leaves that verdict to
 # kunit_config (here the fake's copy of its rule).
+# suite_fake CHECK [ENV...]: scripts/check CHECK on the fake series in a
+# fresh work dir, with the ENVs.
 suite_fake() {
+	local check=$1
+	shift
 	rm -rf "$T/swork"
 	# The kunitconfig kunit.py takes when given none, which it copies to
 	# the build dir's .kunitconfig: not the one it keeps of its last run.
 	mkdir -p "$T/swork/build/$MAINLINE-normal"
 	echo CONFIG_NOT_ASKED_FOR=y >"$T/swork/build/$MAINLINE-normal/.kunitconfig"
 	env WORK_DIR="$T/swork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" "$@" \
-		"$REPO/scripts/check" --no-deps suite-normal >"$T/suite.out" 2>&1
+		"$REPO/scripts/check" --no-deps "$check" >"$T/suite.out" 2>&1
 }
-suite_fake && grep -q '^PASS suite-normal' "$T/suite.out" &&
+suite_fake suite-normal && grep -q '^PASS suite-normal' "$T/suite.out" &&
 	grep -q '^CONFIG_FAKE_SUITE=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
 	grep -q '^# CONFIG_FAKE_OFF is not set$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
 	grep -q '^CONFIG_VFIO_MDEV_KUNIT_TEST=y$' "$T/swork/build/$MAINLINE-normal/last_used_kunitconfig" &&
 	ok "suite-normal: the fake series is configured by kunit.py config with both kunitconfigs, built, and passes" ||
 	{ not_ok "suite-normal: the fake series:"; sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-normal.log" 2>/dev/null; }
-rm -rf "$T/swork"
-env WORK_DIR="$T/swork" BASE_TARBALL="$T/fake.tar.xz" PATCHES_DIR="$T/good" \
-	"$REPO/scripts/check" --no-deps suite-small >"$T/suite.out" 2>&1
+suite_fake suite-small
 grep -q '^PASS suite-small' "$T/suite.out" && grep -q '^CONFIG_EXPERT=y$' "$T/swork/build/$MAINLINE-small/.config" &&
 	grep -q '^CONFIG_FAKE_SUITE=y$' "$T/swork/build/$MAINLINE-small/.config" &&
 	ok "suite-small: the fake series is configured by allnoconfig from kunit/small.config and the suite's options, built, and passes" ||
 	{ not_ok "suite-small: the fake series:"; sed 's/^/#   /' "$T/suite.out" "$T/swork/check/suite-small.log" 2>/dev/null; }
 for opt in CONFIG_FAKE_SUITE CONFIG_VFIO_MDEV_KUNIT_TEST CONFIG_FAKE_UML; do
-	if ! suite_fake FAKE_DROP=$opt && grep -q '^FAIL suite-normal' "$T/suite.out" &&
+	if ! suite_fake suite-normal FAKE_DROP=$opt && grep -q '^FAIL suite-normal' "$T/suite.out" &&
 		grep -q "^not in .*/\.config after the build: $opt=y (it has: nothing)" "$T/swork/check/suite-normal.log"; then
 		ok "suite-normal: $opt missing from the .config after make fails the build, named"
 	else
